@@ -1,0 +1,1 @@
+"""talentwatch: watches news feeds for AI personnel moves and alerts on losses."""
