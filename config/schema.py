@@ -1,0 +1,344 @@
+"""The shape of ``talentwatch.toml``: what each key means and which values it takes.
+
+Every model is frozen, so a running daemon can hand its settings to many
+tasks and swap them whole on reload without anyone seeing half an edit; and
+``extra="forbid"``, so a misspelt key is reported instead of silently
+ignored. Durations arrive as text ("15m") and leave as float seconds.
+
+The loader (``config.loader``) reads the file, substitutes ``${VAR}`` and
+turns validation errors into "key.path: problem" lines; these models hold
+the rules themselves, so settings built in code obey the same ones.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from config.durations import format_duration, parse_duration
+
+MIB = 1024 * 1024
+DEFAULT_DB_PATH = Path("data/talentwatch.db")
+_HOSTNAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
+
+
+# ── value types ──────────────────────────────────────────────────────────────
+
+
+def _duration(value: Any) -> float:
+    return parse_duration(value)
+
+
+def _at_least(minimum: float) -> AfterValidator:
+    def check(seconds: float) -> float:
+        if seconds < minimum:
+            raise ValueError(f"{format_duration(seconds)} is too short: the minimum is {format_duration(minimum)}")
+        return seconds
+
+    return AfterValidator(check)
+
+
+def _positive(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("must be longer than 0s")
+    return seconds
+
+
+def _no_bool(value: Any) -> Any:
+    # TOML keeps booleans and numbers apart; pydantic's lax mode would not.
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+def _one_or_many(value: Any) -> Any:
+    # `to = "a@example.com"` is what people write for a single recipient.
+    return (value,) if isinstance(value, str) else value
+
+
+def _http_url(value: str) -> str:
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if not parts.hostname:
+        raise ValueError(f"{value!r} has no host name")
+    if port == 0:
+        raise ValueError(f"{value!r} has port 0")
+    return url
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    if not address or address.count("@") != 1 or " " in address:
+        raise ValueError(f"{value!r} is not an email address")
+    local, domain = address.split("@")
+    if not local or not domain:
+        raise ValueError(f"{value!r} is not an email address")
+    return value.strip()
+
+
+Duration = Annotated[float, BeforeValidator(_duration), AfterValidator(_positive)]
+Interval = Annotated[float, BeforeValidator(_duration), _at_least(1.0)]
+Number = Annotated[float, BeforeValidator(_no_bool)]
+Count = Annotated[int, BeforeValidator(_no_bool), Field(ge=1)]
+Port = Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=65535)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Address = Annotated[str, AfterValidator(_address)]
+NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(str.strip)]
+
+
+# ── sections ─────────────────────────────────────────────────────────────────
+
+
+class StorageSettings(_Model):
+    """Where the SQLite database lives.
+
+    A relative path is taken from the config file's directory (the loader
+    passes it as ``base_dir`` in the validation context), so the daemon
+    finds the same database whatever directory it was started from.
+    """
+
+    path: Path = DEFAULT_DB_PATH
+
+    @field_validator("path", mode="after")
+    @classmethod
+    def _resolve(cls, path: Path, info: ValidationInfo) -> Path:
+        if str(path).strip() in ("", "."):
+            raise ValueError("must name a database file")
+        path = path.expanduser()
+        base = (info.context or {}).get("base_dir")
+        if base is not None and not path.is_absolute():
+            path = (Path(base) / path).resolve()
+        return path
+
+
+class PollingSettings(_Model):
+    """How often and how politely feeds are fetched."""
+
+    interval: Interval = 900.0
+    concurrency: Count = 32
+    timeout: Duration = 20.0
+    allow_private: bool | tuple[str, ...] = False
+    max_bytes: Count = 15 * MIB
+    per_host: Count = 2  # fetches at once to one host, so one site is never hammered
+
+    @field_validator("allow_private", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        """``true``/``false``, or a list of the addresses, networks or hosts let through."""
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ValueError("expected true, false or a list of addresses, networks (CIDR) or host names")
+        allowed: list[str] = []
+        for item in value:
+            if not isinstance(item, str) or not item.strip():
+                raise ValueError(f"{item!r} is not an address, a network (CIDR) or a host name")
+            text = item.strip()
+            try:
+                allowed.append(str(ipaddress.ip_network(text, strict=False)))
+            except ValueError:
+                if not _HOSTNAME.fullmatch(text):
+                    raise ValueError(f"{text!r} is not an address, a network (CIDR) or a host name") from None
+                allowed.append(text.lower().rstrip("."))
+        return tuple(allowed)
+
+
+class FeedSettings(_Model):
+    """One feed to poll; ``interval`` overrides ``polling.interval`` for it alone."""
+
+    url: HttpUrl
+    name: NonEmpty | None = None
+    interval: Interval | None = None
+
+
+class LabSettings(_Model):
+    """A lab whose losses (and optionally gains) are alerted on."""
+
+    name: NonEmpty
+    aliases: Annotated[tuple[NonEmpty, ...], BeforeValidator(_one_or_many)] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name then every alias, each once: what a matcher compares against."""
+        return tuple(dict.fromkeys((self.name, *self.aliases)))
+
+
+class EmailChannel(_Model):
+    """An SMTP destination for alerts.
+
+    ``ssl = true`` alone is enough for an implicit-TLS server: STARTTLS is
+    then switched off and the port defaults to 465, because people rarely
+    remember both, and asking for both is a mistake we report.
+    """
+
+    name: NonEmpty | None = None
+    to: Annotated[tuple[Address, ...], BeforeValidator(_one_or_many), Field(min_length=1)]
+    sender: Address = Field(alias="from")
+    host: NonEmpty
+    port: Port = 587
+    starttls: bool = True
+    ssl: bool = False
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    timeout: Duration = 30.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _implicit_tls_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("ssl") is True:
+            data = dict(data)
+            data.setdefault("starttls", False)
+            data.setdefault("port", 465)
+        return data
+
+    @model_validator(mode="after")
+    def _one_tls(self) -> EmailChannel:
+        if self.starttls and self.ssl:
+            raise ValueError("starttls and ssl cannot both be true (ssl is for port 465, starttls for 587)")
+        if self.password is not None and self.username is None:
+            raise ValueError("password is set but username is not")
+        return self
+
+    @property
+    def key(self) -> str:
+        """A stable channel id: alerts and their delivery state are stored under it."""
+        return self.name or "email:" + ",".join(self.to)
+
+
+class WebhookChannel(_Model):
+    """An HTTP endpoint that receives alerts as JSON, or as Slack/Discord messages."""
+
+    name: NonEmpty | None = None
+    url: HttpUrl
+    format: Literal["json", "slack", "discord"] = "json"
+    secret: str | None = Field(default=None, repr=False)
+    timeout: Duration = 10.0
+
+    @property
+    def key(self) -> str:
+        """A stable channel id: alerts and their delivery state are stored under it."""
+        return self.name or "webhook:" + self.url
+
+
+Channel = EmailChannel | WebhookChannel
+
+
+class ExodusSettings(_Model):
+    """An extra alert when one lab loses ``count`` people within ``window``."""
+
+    count: Annotated[int, BeforeValidator(_no_bool), Field(ge=2)] = 3
+    window: Duration = 30 * 86400.0
+
+
+class AlertSettings(_Model):
+    """Which events become alerts, and where they go."""
+
+    min_confidence: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.5
+    on: Annotated[tuple[Literal["loss", "gain"], ...], BeforeValidator(_one_or_many)] = ("loss",)
+    rumoured: bool = False
+    max_age: Duration = 7 * 86400.0
+    exodus: ExodusSettings | None = None
+    email: tuple[EmailChannel, ...] = ()
+    webhook: tuple[WebhookChannel, ...] = ()
+
+    @field_validator("on", mode="after")
+    @classmethod
+    def _dedupe(cls, on: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(on))
+
+    @field_validator("min_confidence", mode="after")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a number between 0 and 1")
+        return value
+
+
+# ── the whole file ───────────────────────────────────────────────────────────
+
+
+class Settings(_Model):
+    """A whole, valid config file.
+
+    ``path`` is the file it was loaded from (the daemon watches it for
+    edits); it is set by the loader, and a ``path`` key in the file itself
+    is refused as unknown.
+    """
+
+    path: Path = Field(default=Path("talentwatch.toml"), exclude=True)
+    storage: StorageSettings = StorageSettings()
+    polling: PollingSettings = PollingSettings()
+    feeds: tuple[FeedSettings, ...] = ()
+    labs: tuple[LabSettings, ...] = ()
+    alerts: AlertSettings = AlertSettings()
+
+    @model_validator(mode="after")
+    def _unique(self) -> Settings:
+        problems: list[str] = []
+        problems += _duplicates("feeds", "url", [_url_identity(feed.url) for feed in self.feeds])
+        problems += _duplicates("labs", "name", [lab.name.casefold() for lab in self.labs])
+        channels = [("email", i, c.key) for i, c in enumerate(self.alerts.email)]
+        channels += [("webhook", i, w.key) for i, w in enumerate(self.alerts.webhook)]
+        seen: dict[str, str] = {}
+        for kind, index, key in channels:
+            where = f"alerts.{kind}[{index}]"
+            if key in seen:
+                problems.append(f"{where}: channel {key!r} is already defined at {seen[key]} (give it a name)")
+            else:
+                seen[key] = where
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def channels(self) -> tuple[Channel, ...]:
+        """Every alert channel, email ones first, each with a unique ``key``."""
+        return (*self.alerts.email, *self.alerts.webhook)
+
+    def interval_for(self, feed: FeedSettings) -> float:
+        """Seconds between polls of ``feed``: its own interval, else the default."""
+        return feed.interval if feed.interval is not None else self.polling.interval
+
+
+def _url_identity(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+
+
+def _duplicates(section: str, key: str, values: list[str]) -> list[str]:
+    first: dict[str, int] = {}
+    problems = []
+    for index, value in enumerate(values):
+        if value in first:
+            problems.append(f"{section}[{index}].{key}: duplicate of {section}[{first[value]}]")
+        else:
+            first[value] = index
+    return problems

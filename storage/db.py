@@ -1,0 +1,122 @@
+"""Opening the database: pragmas, transactions and migrations.
+
+sqlite-utils gives us schema creation and dict rows; writes go through
+``Store.transaction()``, which takes the write lock up front (``BEGIN
+IMMEDIATE``) so two processes never deadlock upgrading a read lock, and so an
+event and the alerts it causes are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from monitor.errors import StorageError
+from storage.migrations import MIGRATIONS, migrate
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Store:
+    """One connection to the talentwatch database, used from one thread at a time."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.path = path
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """An immediate write transaction; rolled back on any exception."""
+        if self.conn.in_transaction:  # nested: join the outer one
+            yield self.conn
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot start a write transaction: {exc}") from exc
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.conn.execute("ROLLBACK")
+            raise StorageError(f"cannot commit: {exc}") from exc
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"{exc} (in: {sql.split()[0]} ...)") from exc
+
+    def rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        cur = self.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def one(self, sql: str, params: Any = ()) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_store(path: Path | str, *, migrate_schema: bool = True) -> Store:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    target = Path(path)
+    memory = str(path) == ":memory:"
+    if not memory:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the folder for {target}: {exc}") from exc
+    try:
+        conn = sqlite3.connect(
+            ":memory:" if memory else target,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open database {target}: {exc}") from exc
+    store = Store(conn, None if memory else target)
+    if migrate_schema:
+        with store.transaction():
+            migrate(store.db, MIGRATIONS)
+    return store
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Timestamps are stored as ISO 8601 UTC text, which sorts and compares as time."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

@@ -1,0 +1,98 @@
+"""Feed entries: storage says which are new or changed, and only those are classified."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.records import Article, FeedEntry
+from storage.db import Store, from_iso, iso
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    id: int
+    feed_id: int
+    entry: FeedEntry
+
+    def article(self) -> Article:
+        return Article(
+            id=str(self.id),
+            title=self.entry.title,
+            summary=self.entry.summary,
+            url=self.entry.link,
+            published=self.entry.published,
+        )
+
+
+def store_entries(store: Store, feed_id: int, entries: Sequence[FeedEntry], now: datetime) -> list[StoredEntry]:
+    """Insert new entries and update changed ones; return just those (the work to classify)."""
+    fresh: list[StoredEntry] = []
+    for entry in entries:
+        row = store.one(
+            "SELECT id, content_hash FROM entries WHERE feed_id = ? AND key = ?", (feed_id, entry.key)
+        )
+        if row is None:
+            cur = store.execute(
+                "INSERT INTO entries (feed_id, key, link, title, summary, published, content_hash, "
+                "first_seen, updated, classified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (
+                    feed_id,
+                    entry.key,
+                    entry.link,
+                    entry.title,
+                    entry.summary,
+                    iso(entry.published),
+                    entry.content_hash,
+                    iso(now),
+                    iso(now),
+                ),
+            )
+            fresh.append(StoredEntry(int(cur.lastrowid or 0), feed_id, entry))
+        elif row["content_hash"] != entry.content_hash:
+            store.execute(
+                "UPDATE entries SET link = ?, title = ?, summary = ?, published = ?, content_hash = ?, "
+                "updated = ?, classified = 0 WHERE id = ?",
+                (entry.link, entry.title, entry.summary, iso(entry.published), entry.content_hash, iso(now),
+                 row["id"]),
+            )
+            fresh.append(StoredEntry(int(row["id"]), feed_id, entry))
+    return fresh
+
+
+def _stored(row: dict[str, object]) -> StoredEntry:
+    return StoredEntry(
+        id=int(row["id"]),  # type: ignore[call-overload]
+        feed_id=int(row["feed_id"]),  # type: ignore[call-overload]
+        entry=FeedEntry(
+            key=str(row["key"]),
+            title=str(row["title"]),
+            summary=str(row["summary"]),
+            link=row["link"],  # type: ignore[arg-type]
+            published=from_iso(row["published"]),  # type: ignore[arg-type]
+            content_hash=str(row["content_hash"]),
+        ),
+    )
+
+
+def unclassified(store: Store, limit: int = 1000) -> list[StoredEntry]:
+    """Entries stored but not yet classified: left over by a crash, or marked by reclassify."""
+    return [_stored(r) for r in store.rows("SELECT * FROM entries WHERE classified = 0 ORDER BY id LIMIT ?",
+                                           (limit,))]
+
+
+def mark_classified(store: Store, entry_id: int, lang: str) -> None:
+    store.execute("UPDATE entries SET classified = 1, lang = ? WHERE id = ?", (lang, entry_id))
+
+
+def feed_name_of(store: Store, entry_id: int) -> str | None:
+    row = store.one(
+        "SELECT COALESCE(f.name, f.url) AS name FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.id = ?",
+        (entry_id,),
+    )
+    return str(row["name"]) if row else None
+
+
+def entry_count(store: Store) -> int:
+    return int(store.execute("SELECT count(*) FROM entries").fetchone()[0])

@@ -1,0 +1,126 @@
+"""Feeds and their health: validators for conditional GET, errors, next poll."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Store, from_iso, iso
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed as the database knows it: what to send next time and how it has been doing."""
+
+    id: int
+    url: str
+    name: str | None
+    active: bool
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    last_polled: datetime | None
+    last_status: int | None
+    last_error: str | None
+    error_count: int
+    next_poll: datetime | None
+    entry_count: int
+    gone: bool
+
+
+def _state(row: dict[str, object]) -> FeedState:
+    return FeedState(
+        id=int(row["id"]),  # type: ignore[call-overload]
+        url=str(row["url"]),
+        name=row["name"] if row["name"] is None else str(row["name"]),
+        active=bool(row["active"]),
+        etag=row["etag"],  # type: ignore[arg-type]
+        last_modified=row["last_modified"],  # type: ignore[arg-type]
+        body_hash=row["body_hash"],  # type: ignore[arg-type]
+        last_polled=from_iso(row["last_polled"]),  # type: ignore[arg-type]
+        last_status=row["last_status"],  # type: ignore[arg-type]
+        last_error=row["last_error"],  # type: ignore[arg-type]
+        error_count=int(row["error_count"]),  # type: ignore[call-overload]
+        next_poll=from_iso(row["next_poll"]),  # type: ignore[arg-type]
+        entry_count=int(row["entry_count"]),  # type: ignore[call-overload]
+        gone=bool(row["gone"]),
+    )
+
+
+def sync_feeds(store: Store, feeds: Sequence[tuple[str, str | None]], now: datetime) -> None:
+    """Make the active feeds exactly the configured ones, keeping history of removed ones."""
+    urls = [url for url, _ in feeds]
+    with store.transaction():
+        for url, name in feeds:
+            store.execute(
+                "INSERT INTO feeds (url, name, active, added) VALUES (?, ?, 1, ?) "
+                "ON CONFLICT(url) DO UPDATE SET name = excluded.name, active = 1",
+                (url, name, iso(now)),
+            )
+        placeholders = ",".join("?" * len(urls))
+        store.execute(f"UPDATE feeds SET active = 0 WHERE url NOT IN ({placeholders})", urls)
+
+
+def get_feed(store: Store, url: str) -> FeedState | None:
+    row = store.one("SELECT * FROM feeds WHERE url = ?", (url,))
+    return _state(row) if row else None
+
+
+def get_feed_by_id(store: Store, feed_id: int) -> FeedState:
+    row = store.one("SELECT * FROM feeds WHERE id = ?", (feed_id,))
+    if row is None:
+        raise KeyError(feed_id)
+    return _state(row)
+
+
+def list_feeds(store: Store, *, active_only: bool = True) -> list[FeedState]:
+    where = "WHERE active = 1" if active_only else ""
+    return [_state(r) for r in store.rows(f"SELECT * FROM feeds {where} ORDER BY id")]
+
+
+def record_fetched(
+    store: Store,
+    feed_id: int,
+    *,
+    status: int,
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str | None,
+    now: datetime,
+    next_poll: datetime,
+    new_entries: int = 0,
+) -> None:
+    """A successful poll (200 or 304): validators kept, the error streak ended."""
+    store.execute(
+        "UPDATE feeds SET last_status = ?, etag = ?, last_modified = ?, body_hash = COALESCE(?, body_hash), "
+        "last_polled = ?, last_error = NULL, error_count = 0, next_poll = ?, "
+        "entry_count = entry_count + ? WHERE id = ?",
+        (status, etag, last_modified, body_hash, iso(now), iso(next_poll), new_entries, feed_id),
+    )
+
+
+def record_error(
+    store: Store, feed_id: int, *, status: int | None, error: str, now: datetime, next_poll: datetime
+) -> None:
+    store.execute(
+        "UPDATE feeds SET last_status = ?, last_error = ?, error_count = error_count + 1, "
+        "last_polled = ?, next_poll = ? WHERE id = ?",
+        (status, error, iso(now), iso(next_poll), feed_id),
+    )
+
+
+def mark_gone(store: Store, feed_id: int, *, now: datetime) -> None:
+    store.execute(
+        "UPDATE feeds SET gone = 1, last_status = 410, last_error = 'HTTP 410 Gone: no longer polled', "
+        "last_polled = ?, next_poll = NULL WHERE id = ?",
+        (iso(now), feed_id),
+    )
+
+
+def move_url(store: Store, feed_id: int, new_url: str) -> bool:
+    """Follow a permanent redirect; False when another feed already has that URL."""
+    if store.one("SELECT id FROM feeds WHERE url = ?", (new_url,)):
+        return False
+    store.execute("UPDATE feeds SET url = ? WHERE id = ?", (new_url, feed_id))
+    return True

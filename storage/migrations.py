@@ -1,0 +1,147 @@
+"""Schema migrations, applied in order at start-up; ``PRAGMA user_version`` counts them.
+
+A migration is never edited once released: add a new one. ``tests/test_storage``
+checks that a fresh database equals one migrated step by step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["feeds"].create(
+        {
+            "id": int,
+            "url": str,
+            "name": str,
+            "active": int,  # 0 once removed from the config; rows are kept for history
+            "etag": str,
+            "last_modified": str,
+            "body_hash": str,
+            "last_polled": str,
+            "last_status": int,
+            "last_error": str,
+            "error_count": int,
+            "next_poll": str,
+            "entry_count": int,
+            "gone": int,  # 1 after HTTP 410: not polled again
+            "added": str,
+        },
+        pk="id",
+        not_null={"url", "active", "error_count", "entry_count", "gone"},
+        defaults={"active": 1, "error_count": 0, "entry_count": 0, "gone": 0},
+    )
+    db["feeds"].create_index(["url"], unique=True)
+
+    db["entries"].create(
+        {
+            "id": int,
+            "feed_id": int,
+            "key": str,
+            "link": str,
+            "title": str,
+            "summary": str,
+            "published": str,
+            "content_hash": str,
+            "first_seen": str,
+            "updated": str,
+            "classified": int,
+            "lang": str,
+        },
+        pk="id",
+        foreign_keys=[("feed_id", "feeds", "id")],
+        not_null={"feed_id", "key", "title", "summary", "content_hash", "first_seen", "classified"},
+        defaults={"classified": 0},
+    )
+    db["entries"].create_index(["feed_id", "key"], unique=True)
+    db["entries"].create_index(["classified"])
+
+    db["events"].create(
+        {
+            "id": int,
+            "person": str,
+            "person_aliases": str,  # JSON list
+            "from_org": str,
+            "from_parent": str,
+            "to_org": str,
+            "to_parent": str,
+            "role": str,
+            "confidence": float,
+            "status": str,
+            "first_seen": str,
+            "updated": str,
+        },
+        pk="id",
+        not_null={"confidence", "status", "first_seen", "updated"},
+    )
+    db["events"].create_index(["first_seen"])
+
+    # Normalised spellings of an event's person, so a new report finds its event.
+    db["event_keys"].create(
+        {"event_id": int, "key": str},
+        pk=("event_id", "key"),
+        foreign_keys=[("event_id", "events", "id")],
+    )
+    db["event_keys"].create_index(["key"])
+
+    db["event_sources"].create(
+        {
+            "id": int,
+            "event_id": int,
+            "entry_id": int,
+            "url": str,
+            "title": str,
+            "feed": str,
+            "published": str,
+            "evidence": str,
+            "confidence": float,
+            "status": str,
+            "seen": str,
+        },
+        pk="id",
+        foreign_keys=[("event_id", "events", "id"), ("entry_id", "entries", "id")],
+        not_null={"event_id", "entry_id", "title", "seen"},
+    )
+    db["event_sources"].create_index(["event_id", "entry_id"], unique=True)
+    db["event_sources"].create_index(["entry_id"])
+
+    db["outbox"].create(
+        {
+            "id": str,  # the idempotency key: event x channel x kind x lab
+            "event_id": int,
+            "kind": str,
+            "lab": str,
+            "channel": str,
+            "state": str,  # pending | delivered | dead
+            "attempts": int,
+            "next_attempt": str,
+            "last_error": str,
+            "created": str,
+            "delivered": str,
+        },
+        pk="id",
+        foreign_keys=[("event_id", "events", "id")],
+        not_null={"event_id", "kind", "lab", "channel", "state", "attempts", "created"},
+        defaults={"state": "pending", "attempts": 0},
+    )
+    db["outbox"].create_index(["state", "next_attempt"])
+
+    # Small facts the daemon shares with `status`: config state, last cycle.
+    db["state"].create({"key": str, "value": str, "updated": str}, pk="key")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)
+
+
+def migrate(db: sqlite_utils.Database, migrations: Sequence[Callable[[sqlite_utils.Database], None]]) -> int:
+    """Apply the migrations the database has not seen; returns the resulting version."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for number, step in enumerate(migrations, start=1):
+        if number > version:
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+            version = number
+    return version
