@@ -72,6 +72,11 @@ def html_to_text(html: str, *, limit: int = MAX_TEXT) -> str:
     return _tidy(clean_text(text))[:limit].rstrip()
 
 
+def plain_text(text: str, *, limit: int = MAX_TEXT) -> str:
+    """Text that is already plain, made storable and tidy like ``html_to_text``'s output."""
+    return _tidy(clean_text(text))[:limit].rstrip()
+
+
 def _tidy(text: str) -> str:
     lines = (_INLINE_SPACE.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n"))
     return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
@@ -90,7 +95,8 @@ _TRACKING_PARAMS = frozenset(
         "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
         "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
         "ncid", "ocid", "cmpid", "sr_share", "smid", "smtyp", "spm", "share", "xtor",
-        "__twitter_impression", "at_medium", "at_campaign", "ito", "guccounter",
+        "__twitter_impression", "at_medium", "at_campaign", "ito", "guccounter", "ktm_source",
+        "wt_mc", "wt_zmc", "cmp",
     }
 )  # fmt: skip
 _TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "vero_", "__s")

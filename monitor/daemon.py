@@ -1,0 +1,263 @@
+"""The long-running daemon: APScheduler polls each feed at its interval, alerts go out,
+config edits apply while it runs, SIGTERM ends it cleanly.
+
+Choices made on purpose:
+- one job per feed with ``max_instances=1`` (a slow feed never overlaps
+  itself) and ``coalesce=True`` (after a pause, one catch-up poll, not a
+  burst); the misfire grace time is the feed's own interval, because
+  APScheduler's default of one second silently drops a late poll;
+- a feed that errs or asks to be left alone (Retry-After, max-age) has its
+  next run pushed back, never forward;
+- the config file is watched by content hash; a bad edit is reported (log
+  and ``status``) and the last good config keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import signal
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from config.loader import load_config
+from monitor.app import delivery_client, make_fetcher, open_runtime
+from monitor.deliver import deliver_due
+from monitor.errors import ConfigError
+from monitor.pipeline import Runtime, classify_leftovers, poll_feed, sync_feeds, utcnow
+from storage import feeds as feeds_db
+from storage import state as state_db
+
+if TYPE_CHECKING:
+    import httpx
+
+    from config.schema import Settings
+
+log = logging.getLogger("talentwatch")
+
+DELIVERY_EVERY = 5.0
+CONFIG_CHECK_EVERY = 2.0
+
+
+def file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+class Daemon:
+    def __init__(self, config_path: Path, settings: Settings, *, shutdown_timeout: float = 10.0) -> None:
+        self.config_path = config_path
+        self.settings = settings
+        self.shutdown_timeout = shutdown_timeout
+        self.config_digest = file_digest(config_path)
+        self.stopping = asyncio.Event()
+        self.inflight: set[asyncio.Task[Any]] = set()
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.rt: Runtime | None = None
+        self.client: httpx.AsyncClient | None = None
+
+    # ── life cycle ───────────────────────────────────────────────────────────
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop, sig)
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload(forced=True)))
+
+        async with open_runtime(self.settings) as rt, delivery_client() as client:
+            self.rt, self.client = rt, client
+            await rt.run(sync_feeds, rt)
+            await rt.run(self._record_config, None)
+            await rt.run(state_db.put, rt.store, "daemon", {"pid": os.getpid(), "started": _iso(utcnow())},
+                         utcnow())
+            leftovers = await rt.run(classify_leftovers, rt)
+            if leftovers[0]:
+                log.info("classified %d entries left from an earlier run", leftovers[0])
+            await self._schedule_feeds()
+            self.scheduler.add_job(self._guarded(self._deliver), IntervalTrigger(seconds=DELIVERY_EVERY),
+                                   id="deliver", max_instances=1, coalesce=True, misfire_grace_time=60,
+                                   next_run_time=utcnow())
+            self.scheduler.add_job(self._guarded(self._watch_config), IntervalTrigger(seconds=CONFIG_CHECK_EVERY),
+                                   id="config", max_instances=1, coalesce=True, misfire_grace_time=60)
+            self.scheduler.start()
+            log.info("talentwatch running: %d feeds, %d labs, %d channels, database %s",
+                     len(self.settings.feeds), len(self.settings.labs), len(self.settings.channels),
+                     self.settings.storage.path)
+            await self.stopping.wait()
+            await self._shutdown()
+        log.info("talentwatch stopped")
+        return 0
+
+    def stop(self, sig: signal.Signals | None = None) -> None:
+        if not self.stopping.is_set():
+            log.info("stopping (%s)", sig.name if sig else "requested")
+            self.stopping.set()
+
+    async def _shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        if self.inflight:
+            _done, pending = await asyncio.wait(self.inflight, timeout=self.shutdown_timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=2)
+                log.warning("cancelled %d unfinished jobs at shutdown", len(pending))
+
+    def _guarded(self, job: Any) -> Any:
+        """Wrap a job so that shutdown can wait for it, and so an error is logged, never lost."""
+
+        async def run(*args: Any) -> None:
+            if self.stopping.is_set():
+                return
+            task = asyncio.current_task()
+            assert task is not None
+            self.inflight.add(task)
+            try:
+                await job(*args)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job failed: %s", getattr(job, "__name__", job))
+            finally:
+                self.inflight.discard(task)
+
+        return run
+
+    # ── feeds ────────────────────────────────────────────────────────────────
+
+    async def _schedule_feeds(self) -> None:
+        assert self.rt is not None
+        states = {f.url: f for f in await self.rt.run(feeds_db.list_feeds, self.rt.store)}
+        wanted = {feed.url for feed in self.settings.feeds}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("feed:") and job.id[5:] not in wanted:
+                job.remove()
+                log.info("feed removed: %s", job.id[5:])
+        now = utcnow()
+        for feed in self.settings.feeds:
+            interval = feed.interval or self.settings.polling.interval
+            trigger = IntervalTrigger(seconds=interval, jitter=min(interval * 0.1, 60.0))
+            job_id = "feed:" + feed.url
+            existing = self.scheduler.get_job(job_id)
+            if existing is not None:
+                if existing.trigger.interval.total_seconds() != interval:
+                    existing.reschedule(trigger)
+                    log.info("feed interval changed: %s every %ss", feed.url, interval)
+                continue
+            state = states.get(feed.url)
+            first = now
+            if state is not None and state.next_poll is not None and state.next_poll > now:
+                first = state.next_poll  # a restart keeps the politeness earned before
+            self.scheduler.add_job(self._guarded(self._poll), trigger, args=[feed.url], id=job_id,
+                                   max_instances=1, coalesce=True, misfire_grace_time=max(int(interval), 1),
+                                   next_run_time=first)
+
+    async def _poll(self, url: str) -> None:
+        assert self.rt is not None
+        outcome = await poll_feed(self.rt, url)
+        state = await self.rt.run(feeds_db.get_feed, self.rt.store, outcome.url)
+        job = self.scheduler.get_job("feed:" + url)
+        if job is None or state is None:
+            return
+        if state.gone:
+            job.remove()
+            return
+        if state.next_poll is not None and job.next_run_time is not None and state.next_poll > job.next_run_time:
+            job.modify(next_run_time=state.next_poll)  # back off: errors, Retry-After, max-age
+        if outcome.alerts:
+            await self._deliver()
+
+    async def _deliver(self) -> None:
+        assert self.rt is not None and self.client is not None
+        await deliver_due(self.rt, self.client)
+
+    # ── config ───────────────────────────────────────────────────────────────
+
+    async def _watch_config(self) -> None:
+        digest = file_digest(self.config_path)
+        if digest is not None and digest != self.config_digest:
+            await self.reload()
+
+    async def reload(self, *, forced: bool = False) -> bool:
+        assert self.rt is not None
+        digest = file_digest(self.config_path)
+        if not forced and digest == self.config_digest:
+            return False
+        self.config_digest = digest
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as exc:
+            log.error("config not applied, still running the last good one: %s", exc)
+            await self.rt.run(self._record_config, exc)
+            return False
+        old = self.settings
+        if new.storage.path != old.storage.path:
+            log.warning("storage.path changed: takes effect after a restart (still using %s)", old.storage.path)
+            new = new.model_copy(update={"storage": old.storage})
+        self.settings = new
+        self.rt.settings = new
+        from monitor.rules import tracked_labs
+
+        self.rt.labs = tracked_labs(new.labs, self.rt.catalog)
+        if new.polling != old.polling:
+            previous = self.rt.fetcher
+            self.rt.fetcher = make_fetcher(new.polling)
+            asyncio.get_running_loop().call_later(self.shutdown_timeout, _close_later, previous)
+        await self.rt.run(sync_feeds, self.rt)
+        await self._schedule_feeds()
+        await self.rt.run(self._record_config, None)
+        log.info("config reloaded: %d feeds, %d labs, %d channels", len(new.feeds), len(new.labs),
+                 len(new.channels))
+        return True
+
+    def _record_config(self, error: ConfigError | None) -> None:
+        assert self.rt is not None
+        now = utcnow()
+        value: dict[str, Any] = {"path": str(self.config_path), "checked": _iso(now)}
+        if error is None:
+            value |= {"ok": True, "applied": _iso(now)}
+        else:
+            previous = state_db.get(self.rt.store, "config", {}) or {}
+            value |= {"ok": False, "applied": previous.get("applied"), "errors": error.problems}
+        state_db.put(self.rt.store, "config", value, now)
+
+
+def _close_later(fetcher: Any) -> None:
+    with contextlib.suppress(RuntimeError):
+        asyncio.get_running_loop().create_task(fetcher.aclose())
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def run_once(settings: Settings) -> dict[str, Any]:
+    """One full cycle: poll every feed, classify, queue alerts, deliver what is due."""
+    async with open_runtime(settings) as rt, delivery_client() as client:
+        await rt.run(sync_feeds, rt)
+        await rt.run(classify_leftovers, rt)
+        urls = [f.url for f in await rt.run(feeds_db.list_feeds, rt.store) if not f.gone]
+        outcomes = await asyncio.gather(*(poll_feed(rt, url) for url in urls))
+        report = await deliver_due(rt, client)
+        await rt.run(state_db.put, rt.store, "last_cycle", {"at": _iso(utcnow()), "feeds": len(urls)}, utcnow())
+    return {
+        "feeds": len(outcomes),
+        "errors": sum(1 for o in outcomes if o.error),
+        "new_entries": sum(o.new_entries for o in outcomes),
+        "events": sum(o.events for o in outcomes),
+        "alerts_queued": sum(o.alerts for o in outcomes),
+        "delivered": report.delivered,
+        "retrying": report.retrying,
+        "dead": report.dead,
+    }
+
+

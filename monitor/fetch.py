@@ -1,0 +1,426 @@
+"""The network edge: polite, bounded HTTP fetches of feeds and article pages.
+
+Feeds are untrusted servers, so every fetch is bounded three ways: a total
+deadline for the whole exchange (a server dripping a byte at a time is cut
+off), a cap on the bytes read from the wire, and the same cap on the bytes
+they decode to. Content-Encoding is decoded here, layer by layer, in small
+bounded steps, instead of by httpx: its decoders inflate a whole network
+chunk at once, and a stacked ``gzip, gzip`` bomb would be decoded whole
+before any cap could be checked.
+
+Redirects are followed by hand so that every hop's address is checked:
+a feed URL must not be a way to reach the machine's own network (loopback,
+private ranges, cloud metadata) unless the config allows it.
+
+Failures come out as ``TransientFetchError`` (try later) or
+``PermanentFetchError`` (will not get better), each with a one-line message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+import zlib
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from types import TracebackType
+from typing import Protocol
+from urllib.parse import urljoin, urlsplit
+
+import brotli
+import httpx
+
+from monitor.errors import FetchError, PermanentFetchError, TransientFetchError
+from monitor.records import FeedForUpdate, FetchedFeed
+
+MAX_REDIRECTS = 5
+_STEP = 64 * 1024  # the most one decoding step may produce
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+_FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+_PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    url: str
+    status: int
+    content: bytes | None
+    headers: httpx.Headers
+    permanent_url: str | None
+
+
+class Fetcher:
+    """Fetches feeds and pages through one shared HTTP/1.1 client.
+
+    Use as ``async with Fetcher() as fetcher:``; ``aclose`` ends the pool.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 20.0,
+        max_bytes: int = 15 * 2**20,
+        concurrency: int = 32,
+        per_host: int = 4,
+        allow_private: bool | Sequence[str] = False,
+        user_agent: str = "talentwatch/0.1 (+https://github.com/talentwatch)",
+    ) -> None:
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.per_host = per_host
+        self._guard = AddressGuard(allow_private)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._hosts: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
+        self._client = httpx.AsyncClient(
+            http1=True,
+            http2=False,
+            follow_redirects=False,
+            trust_env=False,  # an environment proxy would bypass the address checks
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch(self, feed: FeedForUpdate) -> FetchedFeed:
+        """One conditional GET of a feed; ``url`` in the result is where the body came from."""
+        headers = {"Accept": _FEED_ACCEPT}
+        if feed.etag:
+            headers["If-None-Match"] = feed.etag
+        if feed.last_modified:
+            headers["If-Modified-Since"] = feed.last_modified
+        reply = await self._exchange(feed.url, headers)
+        etag = reply.headers.get("etag")
+        last_modified = reply.headers.get("last-modified")
+        if reply.status == 304:  # validators may be omitted on a 304: keep the ones we sent
+            etag, last_modified = etag or feed.etag, last_modified or feed.last_modified
+        return FetchedFeed(
+            url=reply.url,
+            status=reply.status,
+            content=reply.content,
+            etag=etag,
+            last_modified=last_modified,
+            content_type=reply.headers.get("content-type"),
+            permanent_url=reply.permanent_url,
+            max_age=max_age(reply.headers),
+        )
+
+    async def fetch_page(self, url: str) -> bytes:
+        """An article page, under the same address checks, caps and deadline as a feed."""
+        reply = await self._exchange(url, {"Accept": _PAGE_ACCEPT})
+        return reply.content or b""
+
+    # ── the exchange ─────────────────────────────────────────────────────────
+
+    async def _exchange(self, url: str, headers: dict[str, str]) -> _Reply:
+        async with self._slots:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    return await self._follow(url, headers)
+            except TimeoutError as exc:
+                raise TransientFetchError(f"no complete answer within {self.timeout:g}s") from exc
+            except FetchError:
+                raise
+            except httpx.TimeoutException as exc:
+                raise TransientFetchError(f"timed out: {type(exc).__name__}") from exc
+            except httpx.HTTPError as exc:
+                raise TransientFetchError(f"connection failed: {_one_line(exc)}") from exc
+
+    async def _follow(self, url: str, headers: dict[str, str]) -> _Reply:
+        permanent = True
+        for _hop in range(MAX_REDIRECTS + 1):
+            host = await self._guard.check(url)
+            async with self._host_slot(host):
+                response = await self._client.send(self._client.build_request("GET", url, headers=headers), stream=True)
+                try:
+                    status = response.status_code
+                    location = response.headers.get("location")
+                    if status in _REDIRECTS and location:
+                        permanent = permanent and status in _PERMANENT_REDIRECTS
+                        url = urljoin(url, location.strip())
+                        continue
+                    _raise_for_status(response)
+                    content = None if status == 304 else await self._read(response)
+                finally:
+                    await response.aclose()
+            moved = url if permanent and _hop > 0 else None
+            return _Reply(url, status, content, response.headers, moved)
+        raise PermanentFetchError(f"too many redirects (more than {MAX_REDIRECTS})")
+
+    async def _read(self, response: httpx.Response) -> bytes:
+        """The decoded body, refused as soon as either side of the decoding passes the cap."""
+        limit = f"body larger than {_size(self.max_bytes)}"
+        encodings = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")]
+        decoders = [_decoder(e) for e in reversed(encodings) if e and e != "identity"]
+        parts: list[bytes] = []
+        raw = decoded = 0
+        async for chunk in response.aiter_raw():
+            raw += len(chunk)
+            if raw > self.max_bytes:
+                raise PermanentFetchError(limit, status=response.status_code)
+            for piece in _decode(chunk, decoders):
+                decoded += len(piece)
+                if decoded > self.max_bytes:
+                    raise PermanentFetchError(limit + " once decompressed", status=response.status_code)
+                parts.append(piece)
+        for piece in _decode(b"", decoders, final=True):
+            decoded += len(piece)
+            if decoded > self.max_bytes:
+                raise PermanentFetchError(limit + " once decompressed", status=response.status_code)
+            parts.append(piece)
+        return b"".join(parts)
+
+    @asynccontextmanager
+    async def _host_slot(self, host: str) -> AsyncIterator[None]:
+        """At most ``per_host`` requests to one host at once; idle hosts are forgotten."""
+        semaphore, users = self._hosts.setdefault(host, (asyncio.Semaphore(self.per_host), [0]))
+        users[0] += 1
+        try:
+            async with semaphore:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._hosts[host]
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    status = response.status_code
+    if 200 <= status < 300 or status == 304:
+        return
+    message = f"HTTP {status} {_reason(response)}".rstrip()
+    if status in (408, 425, 429) or status >= 500:
+        raise TransientFetchError(message, status=status, retry_after=retry_after(response.headers))
+    if status in _REDIRECTS:
+        message += " without a Location header"
+    raise PermanentFetchError(message, status=status)
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        return HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return response.reason_phrase
+
+
+# ── addresses ────────────────────────────────────────────────────────────────
+
+
+class AddressGuard:
+    """Refuses URLs whose host resolves to an address that is not public.
+
+    ``allow`` is True (allow all), False, or a list of host names, addresses
+    and networks ("localhost", "127.0.0.1", "10.0.0.0/8") to let through.
+    """
+
+    def __init__(self, allow: bool | Sequence[str]) -> None:
+        self.allow_all = allow is True
+        self.hosts: set[str] = set()
+        self.networks: list[IPNetwork] = []
+        for entry in () if isinstance(allow, bool) else allow:
+            try:
+                self.networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            except ValueError:
+                self.hosts.add(entry.strip().lower().rstrip("."))
+
+    async def check(self, url: str) -> str:
+        """The URL's host once it passed; raises ``PermanentFetchError`` otherwise."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        except ValueError as exc:
+            raise PermanentFetchError(f"invalid URL: {url[:200]}") from exc
+        if parts.scheme.lower() not in ("http", "https"):
+            raise PermanentFetchError(f"refused: only http and https URLs, not {parts.scheme or 'none'!r}")
+        host = (parts.hostname or "").rstrip(".")
+        if not host:
+            raise PermanentFetchError(f"invalid URL without a host: {url[:200]}")
+        if self.allow_all or host in self.hosts:
+            return host
+        for address in await _resolve(host, port):
+            if any(address in network for network in self.networks):
+                continue
+            kind = non_public_kind(address)
+            if kind:
+                raise PermanentFetchError(f"refused: {address} is a {kind} address")
+        return host
+
+
+async def _resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise TransientFetchError(f"cannot resolve {host}: {_one_line(exc)}") from exc
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+
+
+def non_public_kind(address: IPAddress) -> str | None:
+    """Why an address must not be fetched ("private", "loopback", ...), or None if it is public."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    checks = (
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),  # includes 169.254.169.254, the cloud metadata service
+        ("multicast", address.is_multicast),
+        ("unspecified", address.is_unspecified),
+        ("carrier-grade NAT", address in _CGNAT),
+        ("private", address.is_private),
+        ("reserved", address.is_reserved),
+        ("non-public", not address.is_global),
+    )
+    return next((kind for kind, hit in checks if hit), None)
+
+
+# ── headers ──────────────────────────────────────────────────────────────────
+
+
+def retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    return _seconds_until(value, now)
+
+
+def max_age(headers: httpx.Headers, *, now: float | None = None) -> float | None:
+    """How long the server says the body stays fresh: Cache-Control max-age, else Expires."""
+    for directive in headers.get("cache-control", "").split(","):
+        name, _, value = directive.strip().partition("=")
+        if name.lower() == "max-age" and value.strip().strip('"').isdigit():
+            return float(value.strip().strip('"'))
+    expires = headers.get("expires")
+    return _seconds_until(expires, now) if expires else None
+
+
+def _seconds_until(http_date: str, now: float | None) -> float | None:
+    try:
+        when = parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+# ── bounded decoding ─────────────────────────────────────────────────────────
+
+
+class _Decoder(Protocol):
+    def feed(self, data: bytes) -> Iterator[bytes]: ...
+    def flush(self) -> Iterator[bytes]: ...
+
+
+class _Inflate:
+    """gzip (possibly multi-member) or deflate (zlib-wrapped or raw), in bounded steps."""
+
+    def __init__(self, gzip: bool) -> None:
+        self.gzip = gzip
+        self.wbits = 16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS
+        self.inflater = zlib.decompressobj(self.wbits)
+        self.started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            if self.inflater.eof:  # the next gzip member, or trailing garbage we ignore
+                data = self.inflater.unused_data + data
+                if not self.gzip or data[:2] != b"\x1f\x8b":
+                    return
+                self.inflater = zlib.decompressobj(self.wbits)
+            try:
+                out = self.inflater.decompress(data, _STEP)
+            except zlib.error as exc:
+                if self.gzip or self.started:
+                    raise TransientFetchError(f"broken compressed body: {exc}") from exc
+                self.wbits = -zlib.MAX_WBITS  # raw deflate, as some servers send it
+                self.inflater = zlib.decompressobj(self.wbits)
+                continue
+            self.started = True
+            data = self.inflater.unconsumed_tail
+            if out:
+                yield out
+
+    def flush(self) -> Iterator[bytes]:
+        out = self.inflater.flush()
+        if out:
+            yield out
+
+
+class _Brotli:
+    def __init__(self) -> None:
+        self.decompressor = brotli.Decompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            out = self.decompressor.process(data, output_buffer_limit=_STEP)
+            while True:
+                if out:
+                    yield out
+                if self.decompressor.can_accept_more_data():
+                    return
+                out = self.decompressor.process(b"", output_buffer_limit=_STEP)
+        except brotli.error as exc:
+            raise TransientFetchError(f"broken compressed body: {exc}") from exc
+
+    def flush(self) -> Iterator[bytes]:
+        return iter(())
+
+
+def _decoder(encoding: str) -> _Decoder:
+    if encoding in ("gzip", "x-gzip"):
+        return _Inflate(gzip=True)
+    if encoding == "deflate":
+        return _Inflate(gzip=False)
+    if encoding == "br":
+        return _Brotli()
+    raise PermanentFetchError(f"unsupported Content-Encoding: {encoding[:40]}")
+
+
+def _decode(data: bytes, decoders: list[_Decoder], *, final: bool = False) -> Iterator[bytes]:
+    """Run ``data`` through the decoders lazily: nothing is inflated before it is asked for."""
+    if not decoders:
+        if data:
+            yield data
+        return
+    first, rest = decoders[0], decoders[1:]
+    for piece in first.feed(data):
+        yield from _decode(piece, rest)
+    if final:
+        for piece in first.flush():
+            yield from _decode(piece, rest)
+        yield from _decode(b"", rest, final=True)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n} bytes"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__

@@ -1,0 +1,247 @@
+"""One feed's trip through the pipeline: fetch, parse, store, classify, merge, plan alerts.
+
+This module wires the pure stages to the two edges (network, database).
+All database work and classification run on one worker thread, in order, so
+the event loop stays free for fetching and the SQLite connection is only
+ever used from one thread; parsing runs on that worker too, off the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from monitor import merge
+from monitor.classify import Engine
+from monitor.errors import FetchError, ParseError, PermanentFetchError
+from monitor.people import person_keys
+from monitor.records import Classification, FeedForUpdate, Source
+from monitor.rules import TrackedLab, plan_alerts, tracked_labs
+from monitor.schedule import next_poll
+from storage import Store
+from storage import entries as entries_db
+from storage import events as events_db
+from storage import feeds as feeds_db
+from storage import outbox as outbox_db
+
+if TYPE_CHECKING:
+    from config.schema import FeedSettings, Settings
+    from monitor.catalog import Catalog
+    from monitor.fetch import Fetcher
+    from storage.entries import StoredEntry
+    from storage.feeds import FeedState
+
+log = logging.getLogger("talentwatch")
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    url: str
+    status: int | None
+    new_entries: int = 0
+    events: int = 0
+    alerts: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Runtime:
+    """What a cycle needs, built once per loaded config and swapped whole on reload."""
+
+    settings: Settings
+    store: Store
+    catalog: Catalog
+    engine: Engine
+    fetcher: Fetcher
+    labs: tuple[TrackedLab, ...] = ()
+    clock: Callable[[], datetime] = utcnow
+    worker: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="db"))
+
+    def __post_init__(self) -> None:
+        self.labs = tracked_labs(self.settings.labs, self.catalog)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run database or CPU work on the single worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)
+
+    def channel_keys(self) -> list[str]:
+        return [channel.key for channel in self.settings.channels]
+
+    def interval_of(self, url: str) -> float:
+        for feed in self.settings.feeds:
+            if feed.url == url:
+                return feed.interval or self.settings.polling.interval
+        return self.settings.polling.interval
+
+
+def sync_feeds(rt: Runtime, feeds: Sequence[FeedSettings] | None = None) -> None:
+    chosen = rt.settings.feeds if feeds is None else feeds
+    feeds_db.sync_feeds(rt.store, [(f.url, f.name) for f in chosen], rt.clock())
+
+
+async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
+    """Poll one feed now; a failure is recorded against the feed and returned, never raised."""
+    feed = await rt.run(feeds_db.get_feed, rt.store, url)
+    if feed is None or feed.gone:
+        return PollOutcome(url, None, error="not polled: unknown or gone")
+    interval = rt.interval_of(url)
+    try:
+        fetched = await rt.fetcher.fetch(FeedForUpdate(feed.url, feed.etag, feed.last_modified))
+    except FetchError as exc:
+        return await rt.run(_record_fetch_error, rt, feed, exc, interval)
+
+    now = rt.clock()
+    if fetched.permanent_url and fetched.permanent_url != feed.url:
+        moved = await rt.run(_follow_redirect, rt, feed, fetched.permanent_url)
+        if moved:
+            log.info("feed moved permanently: %s -> %s", feed.url, fetched.permanent_url)
+    if fetched.not_modified or fetched.content is None:
+        await rt.run(_record_ok, rt, feed, fetched.status, fetched.etag, fetched.last_modified, None,
+                     interval, fetched.max_age, 0)
+        log.debug("feed not modified: %s", feed.url)
+        return PollOutcome(feed.url, fetched.status)
+
+    body_hash = hashlib.sha256(fetched.content).hexdigest()
+    if body_hash == feed.body_hash:  # same bytes as last time: nothing to parse
+        await rt.run(_record_ok, rt, feed, fetched.status, fetched.etag, fetched.last_modified, body_hash,
+                     interval, fetched.max_age, 0)
+        return PollOutcome(feed.url, fetched.status)
+
+    from monitor.parse import parse_feed
+
+    try:
+        parsed = await rt.run(lambda: parse_feed(fetched.content or b"", url=fetched.url,
+                                                 content_type=fetched.content_type))
+    except ParseError as exc:
+        return await rt.run(_record_fetch_error, rt, feed, exc, interval)
+
+    def store_and_classify() -> PollOutcome:
+        with rt.store.transaction():
+            stored = entries_db.store_entries(rt.store, feed.id, parsed.entries, now)
+            _record_ok(rt, feed, fetched.status, fetched.etag, fetched.last_modified, body_hash, interval,
+                       fetched.max_age, len(stored))
+        events, alerts = process_entries(rt, stored, feed.name or parsed.title or feed.url)
+        return PollOutcome(feed.url, fetched.status, len(stored), events, alerts)
+
+    outcome = await rt.run(store_and_classify)
+    if outcome.new_entries:
+        log.info("feed %s: %d new or changed entries, %d events, %d alerts queued",
+                 feed.url, outcome.new_entries, outcome.events, outcome.alerts)
+    return outcome
+
+
+def _record_ok(
+    rt: Runtime,
+    feed: FeedState,
+    status: int,
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str | None,
+    interval: float,
+    max_age: float | None,
+    new_entries: int,
+) -> None:
+    now = rt.clock()
+    feeds_db.record_fetched(
+        rt.store, feed.id, status=status, etag=etag, last_modified=last_modified, body_hash=body_hash, now=now,
+        next_poll=next_poll(now, interval, max_age=max_age), new_entries=new_entries,
+    )
+
+
+def _record_fetch_error(rt: Runtime, feed: FeedState, exc: FetchError | ParseError, interval: float) -> PollOutcome:
+    now = rt.clock()
+    status = getattr(exc, "status", None)
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, PermanentFetchError) and status == 410:
+        feeds_db.mark_gone(rt.store, feed.id, now=now)
+        log.warning("feed gone (HTTP 410), no longer polled: %s", feed.url)
+        return PollOutcome(feed.url, status, error=message)
+    retry_after = getattr(exc, "retry_after", None)
+    when = next_poll(now, interval, error_count=feed.error_count + 1, retry_after=retry_after)
+    feeds_db.record_error(rt.store, feed.id, status=status, error=message, now=now, next_poll=when)
+    log.warning("feed error (%d in a row): %s: %s", feed.error_count + 1, feed.url, message)
+    return PollOutcome(feed.url, status, error=message)
+
+
+def _follow_redirect(rt: Runtime, feed: FeedState, new_url: str) -> bool:
+    return feeds_db.move_url(rt.store, feed.id, new_url)
+
+
+def process_entries(rt: Runtime, stored: Sequence[StoredEntry], feed_name: str) -> tuple[int, int]:
+    """Classify entries and fold their moves into events; each entry commits with its alerts."""
+    events = alerts = 0
+    for item in stored:
+        result = rt.engine.classify(item.article())
+        e, a = apply_classification(rt, item, result, feed_name)
+        events += e
+        alerts += a
+    return events, alerts
+
+
+def apply_classification(rt: Runtime, item: StoredEntry, result: Classification, feed_name: str) -> tuple[int, int]:
+    """Store one entry's moves and queue the alerts they cause, in one transaction."""
+    now = rt.clock()
+    touched = alerts = 0
+    channels = rt.channel_keys()
+    with rt.store.transaction():
+        if result.personnel_change:
+            for move in result.moves:
+                keys = person_keys(move.person, move.person_aliases)
+                candidates = events_db.events_with_keys(rt.store, keys) if keys else _group_candidates(rt)
+                match = merge.find_match(candidates, move, rt.catalog)
+                event = merge.new_event(move, now) if match is None else merge.merge(match, move, rt.catalog)
+                if match is not None and _already_counted(rt, match.id, item.id):
+                    event = match  # a re-classified entry does not strengthen its own event
+                event_id = events_db.save_event(rt.store, event, keys, now)
+                source = Source(
+                    url=item.entry.link,
+                    title=item.entry.title,
+                    feed=feed_name,
+                    published=item.entry.published,
+                    evidence=move.evidence,
+                )
+                events_db.add_source(rt.store, event_id, item.id, source, confidence=move.confidence,
+                                     status=move.status, now=now)
+                touched += 1
+                current = events_db.load_event(rt.store, event_id)
+                for plan in plan_alerts(current, rt.labs, rt.settings.alerts, channels, rt.catalog, now):
+                    if outbox_db.enqueue(rt.store, alert_id=plan.id, event_id=event_id, kind=plan.kind,
+                                         lab=plan.lab, channel=plan.channel, now=now):
+                        alerts += 1
+                        log.info("alert queued: %s %s (%s) on %s", plan.kind, current.person or "a group",
+                                 plan.lab, plan.channel)
+        entries_db.mark_classified(rt.store, item.id, result.lang)
+    return touched, alerts
+
+
+def _group_candidates(rt: Runtime) -> list[Any]:
+    rows = rt.store.rows("SELECT id FROM events WHERE person IS NULL ORDER BY id DESC LIMIT 200")
+    return [events_db.load_event(rt.store, int(r["id"])) for r in rows]
+
+
+def _already_counted(rt: Runtime, event_id: int, entry_id: int) -> bool:
+    return rt.store.one("SELECT 1 FROM event_sources WHERE event_id = ? AND entry_id = ?",
+                        (event_id, entry_id)) is not None
+
+
+def classify_leftovers(rt: Runtime) -> tuple[int, int]:
+    """Entries stored but never classified (a crash between the two steps): finish them."""
+    events = alerts = 0
+    while batch := entries_db.unclassified(rt.store, 500):
+        for item in batch:
+            name = entries_db.feed_name_of(rt.store, item.id) or ""
+            e, a = apply_classification(rt, item, rt.engine.classify(item.article()), name)
+            events += e
+            alerts += a
+    return events, alerts
