@@ -33,6 +33,14 @@ def org_identity(name: str | None, parent: str | None, catalog: Catalog) -> str 
     return fold(name) if name else None
 
 
+def org_unit(name: str | None, catalog: Catalog) -> str | None:
+    """The exact organisation a name stands for (a unit stays a unit): for groups of staff."""
+    if not name:
+        return None
+    org = catalog.resolve(name)
+    return "catalog:" + org.id if org is not None else fold(name)
+
+
 def _specificity(name: str | None, catalog: Catalog) -> int:
     """How precisely a name places someone: a catalog unit beats its company, any name beats none."""
     if not name:
@@ -60,12 +68,10 @@ def is_same_event(event: Event, move: Move, catalog: Catalog) -> bool:
         # Unnamed groups meet only when both sides are known and equal.
         if event.person is not None or move.person is not None:
             return False
-        return (
-            org_identity(event.from_org, event.from_parent, catalog)
-            == org_identity(move.from_org, move.from_parent, catalog)
-            and org_identity(event.to_org, event.to_parent, catalog)
-            == org_identity(move.to_org, move.to_parent, catalog)
-        )
+        # A team moving from 01.AI to Tongyi Lab is not the one moving from 01.AI to Alibaba Cloud.
+        return org_unit(event.from_org, catalog) == org_unit(move.from_org, catalog) and org_unit(
+            event.to_org, catalog
+        ) == org_unit(move.to_org, catalog)
     if not person_keys(event.person, event.person_aliases) & person_keys(move.person, move.person_aliases):
         return False
     return sides_agree(event, move, catalog)
