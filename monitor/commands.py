@@ -56,16 +56,16 @@ def _settings(path: Path) -> Settings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)  # a bad file fails fast, before anything starts
     from monitor.daemon import Daemon
 
-    settings = _settings(args.config)
     return asyncio.run(Daemon(args.config.resolve(), settings).run())
 
 
 def cmd_once(args: argparse.Namespace) -> int:
+    settings = _settings(args.config)
     from monitor.daemon import run_once
 
-    settings = _settings(args.config)
     report = asyncio.run(run_once(settings))
     log.info(
         "cycle done: %(feeds)d feeds (%(errors)d with errors), %(new_entries)d new entries, %(events)d events, "

@@ -40,3 +40,17 @@ def run_cli() -> RunCli:
         return result
 
     return run
+
+
+def eventually(check: Callable[[], object], timeout: float = 60.0, every: float = 0.2) -> object:
+    """Wait for ``check`` to return something truthy; the generous timeout is a bound, not a target."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout}s: {getattr(check, '__name__', check)}")
+        time.sleep(every)
