@@ -1,0 +1,75 @@
+"""``make bench``: how fast talentwatch classifies and parses, and how much memory it takes.
+
+Figures are printed, not asserted: a shared machine makes timed tests flaky,
+so targets are read here by people.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_classify(repeat: int) -> dict[str, float]:
+    from monitor.classify import default_engine
+    from monitor.records import Article
+
+    rows = [json.loads(line) for line in (SHARED / "eval" / "dev.jsonl").read_text("utf-8").splitlines() if line]
+    articles = [Article(id=r["id"], title=r["title"], summary=r["summary"]) for r in rows]
+    started = time.perf_counter()
+    engine = default_engine()
+    engine.classify(articles[0])
+    load = time.perf_counter() - started
+    total = len(articles) * repeat
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for _ in range(repeat):
+        for article in articles:
+            engine.classify(article)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"entries": total, "load_s": round(load, 2), "entries_per_s": round(total / wall),
+            "cpu_ms_per_entry": round(cpu / total * 1000, 3)}
+
+
+def bench_parse() -> dict[str, float]:
+    from monitor.errors import ParseError
+    from monitor.parse import parse_feed
+
+    files = sorted(p for p in (SHARED / "corpus" / "feeds").iterdir() if p.name != "MANIFEST.tsv")
+    entries = errors = 0
+    size = 0
+    started = time.process_time()
+    for path in files:
+        content = path.read_bytes()
+        size += len(content)
+        try:
+            entries += len(parse_feed(content, url="http://example.com/" + path.name).entries)
+        except ParseError:
+            errors += 1
+    cpu = time.process_time() - started
+    return {"feeds": len(files), "entries": entries, "errors": errors, "mb": round(size / 2**20, 1),
+            "cpu_ms_per_feed": round(cpu / len(files) * 1000, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=300, help="passes over the development set")
+    args = parser.parse_args(argv)
+    print("classify (title + summary, one core):", bench_classify(args.repeat))
+    print("parse (every corpus feed):", bench_parse())
+    print(f"peak memory: {peak_rss_mb():.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
