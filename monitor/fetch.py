@@ -291,8 +291,8 @@ def non_public_kind(address: IPAddress) -> str | None:
         ("multicast", address.is_multicast),
         ("unspecified", address.is_unspecified),
         ("carrier-grade NAT", address in _CGNAT),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
         ("non-public", not address.is_global),
     )
     return next((kind for kind, hit in checks if hit), None)

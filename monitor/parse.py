@@ -91,9 +91,9 @@ def _gunzip(content: bytes) -> bytes:
 
 
 def _parse_xml_feed(content: bytes, *, url: str, content_type: str | None) -> ParsedFeed:
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    # No content-location: feedparser would resolve relative guids against it, and a key
+    # must not change when the feed moves. Links are resolved against ``url`` below instead.
+    headers = {"content-type": content_type} if content_type else {}
     try:
         parsed = feedparser.parse(
             io.BytesIO(content),
@@ -103,32 +103,31 @@ def _parse_xml_feed(content: bytes, *, url: str, content_type: str | None) -> Pa
         )
     except Exception as exc:  # feedparser raises whatever its parsers raise: translate all of it
         raise ParseError(f"feedparser failed: {type(exc).__name__}: {_first_line(exc)}") from exc
-    feed: Mapping[str, Any] = parsed.get("feed") or {}
-    raw_entries: list[Mapping[str, Any]] = list(parsed.get("entries") or [])
+    feed: Mapping[str, Any] = _get(parsed, "feed") or {}
+    raw_entries: list[Mapping[str, Any]] = list(_get(parsed, "entries") or [])
     title = _title(feed) or None
     if not raw_entries and not title:
-        if parsed.get("bozo"):
-            raise ParseError(f"not a feed: {_first_line(parsed.get('bozo_exception'))}")
-        if not parsed.get("version"):
+        if _get(parsed, "bozo"):
+            raise ParseError(f"not a feed: {_first_line(_get(parsed, 'bozo_exception'))}")
+        if not _get(parsed, "version"):
             raise ParseError("not a feed: no RSS, Atom or RDF root element")
     entries = _unique(e for raw in raw_entries if (e := _xml_entry(raw, url)) is not None)
-    return ParsedFeed(title=title, entries=entries, link=http_link(_str(feed.get("link")), url))
+    return ParsedFeed(title=title, entries=entries, link=http_link(_str(_get(feed, "link")), url))
 
 
 def _xml_entry(raw: Mapping[str, Any], base: str) -> FeedEntry | None:
     title = _title(raw)
     summary = html_to_text(_richest_body(raw))
-    link = http_link(_str(raw.get("feedburner_origlink")) or _str(raw.get("link")), base)
+    link = http_link(_str(_get(raw, "feedburner_origlink")) or _str(_get(raw, "link")), base)
     if not (title or summary or link):
         return None  # an empty <item/>: nothing to store or classify
-    published = _struct_time(raw.get("published_parsed")) or _struct_time(raw.get("updated_parsed"))
-    return _entry(_str(raw.get("id")), title, summary, link, published)
+    published = _struct_time(_get(raw, "published_parsed")) or _struct_time(_get(raw, "updated_parsed"))
+    return _entry(_str(_get(raw, "id")), title, summary, link, published)
 
 
 def _title(node: Mapping[str, Any]) -> str:
-    text = _str(node.get("title"))
-    detail = node.get("title_detail") or {}
-    if "html" in str(detail.get("type", "")):
+    text = _str(_get(node, "title"))
+    if "html" in str(_get(_get(node, "title_detail"), "type")):
         return one_line(text)
     # Plain titles are often entity-escaped twice ("&amp;#8217;"): decode what is left.
     return " ".join(clean_text(html.unescape(text) if _ENTITY.search(text) else text).split())[:1_000]
@@ -136,8 +135,8 @@ def _title(node: Mapping[str, Any]) -> str:
 
 def _richest_body(raw: Mapping[str, Any]) -> str:
     """The longest of summary and content bodies: content:encoded is usually the full text."""
-    bodies = [_str(raw.get("summary"))]
-    bodies += [_str(part.get("value")) for part in raw.get("content") or () if isinstance(part, Mapping)]
+    bodies = [_str(_get(raw, "summary"))]
+    bodies += [_str(_get(part, "value")) for part in _get(raw, "content") or ()]
     return max(bodies, key=len)
 
 
@@ -223,6 +222,11 @@ def _unique(entries: Iterable[FeedEntry]) -> tuple[FeedEntry, ...]:
     for entry in entries:
         seen.setdefault(entry.key, entry)
     return tuple(seen.values())
+
+
+def _get(node: Any, key: str) -> Any:
+    """Stored keys only: feedparser's own ``get`` maps missing keys to others and warns."""
+    return dict.get(node, key) if isinstance(node, dict) else None
 
 
 def _str(value: Any) -> str:
