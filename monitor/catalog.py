@@ -35,7 +35,8 @@ from monitor.errors import ConfigError
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config" / "catalog.toml"
 
 KINDS = frozenset({"company", "lab", "unit", "startup", "university", "government", "other"})
-_KEYS = frozenset({"name", "parent", "kind", "ai", "aliases", "ambiguous"})
+_KEYS = frozenset({"name", "parent", "kind", "ai", "aliases", "ambiguous", "not_names"})
+_LISTS = ("aliases", "ambiguous", "not_names")
 
 # Traditional → simplified for the characters that occur in organisation
 # names. One character for one, so offsets in a folded text stay those of the
@@ -45,14 +46,16 @@ _TRADITIONAL = (
     "歷獎領導職務員銷營業視頻聯訊網絡車電腦產資訊調科技創業務語聲識覺圖處"
     "體層雙異構軟蘋亞馬遜貝殼強個軍師舉點擊問題頭條廣場變項園縣區團隊級際飛書"
     "鏡螞蟻幣銀龍門階躍遠傳興極顯兒塊鏈車輛駕駛愛樂鳥雞氣象風險雜誌報紙紀錄"
-    "獨麥葉義點"
+    "獨麥葉臉礎偉維爾寶貓優蘿蔔譜諾盤湯曠靈嗶鵬來線樹頓劍橋倫復術內從專陸蘇會組織經濟總長"
+    "監負責離認證協議錢辦歸騎"
 )
 _SIMPLIFIED = (
     "义实验腾讯云华为东团队际节动画数据与区医学学国台湾开发们机器习达摩亿万么"
     "历奖领导职务员销营业视频联讯网络车电脑产资讯调科技创业务语声识觉图处"
     "体层双异构软苹亚马逊贝壳强个军师举点击问题头条广场变项园县区团队级际飞书"
     "镜蚂蚁币银龙门阶跃远传兴极显儿块链车辆驾驶爱乐鸟鸡气象风险杂志报纸纪录"
-    "独麦叶义点"
+    "独麦叶脸础伟维尔宝猫优萝卜谱诺盘汤旷灵哔鹏来线树顿剑桥伦复术内从专陆苏会组织经济总长"
+    "监负责离认证协议钱办归骑"
 )
 
 # Folding for ``find``: only one-character-for-one replacements, so that the
@@ -93,6 +96,7 @@ class Org:
     ai: bool
     aliases: tuple[str, ...]
     ambiguous: tuple[str, ...] = ()  # aliases that count only with a relative named nearby
+    not_names: tuple[str, ...] = ()  # phrases holding an alias that do not name it ("MIT License")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +120,18 @@ def fold_name(name: str) -> str:
     return "".join(c for c in text if c.isalnum() and not unicodedata.combining(c))
 
 
+_FOLDABLE = re.compile("[" + re.escape("".join(map(chr, _FIND_TABLE))) + "]")
+
+
 def _find_fold(text: str) -> str:
-    return text.translate(_FIND_TABLE)
+    """``text.translate(_FIND_TABLE)``, several times faster on news text.
+
+    Most characters map to themselves, so replacing only the few that do not
+    beats translating every one; English text often needs nothing at all.
+    """
+    if text.isascii():
+        return text
+    return _FOLDABLE.sub(lambda match: _FIND_TABLE[ord(match.group())], text)
 
 
 def _collapse_spaces(text: str) -> str:
@@ -131,7 +145,7 @@ class Catalog:
         """Build the lookups from already validated organisations (see ``load``)."""
         self._orgs = dict(orgs)
         self._by_name: dict[str, Org] = {}
-        self._by_surface: dict[str, Org] = {}
+        self._by_surface: dict[str, Org | None] = {}
         self._ambiguous: set[str] = set()
         for org in self._orgs.values():
             for alias in (org.name, *org.aliases):
@@ -139,6 +153,8 @@ class Catalog:
                 self._by_surface.setdefault(_collapse_spaces(_find_fold(alias)), org)
             for alias in org.ambiguous:
                 self._ambiguous.add(_collapse_spaces(_find_fold(alias)))
+            for phrase in org.not_names:
+                self._by_surface.setdefault(_collapse_spaces(_find_fold(phrase)), None)
         self._pattern = _trie_regex(self._by_surface)
         self._roots = {org_id: self.root(org).id for org_id, org in self._orgs.items()}
 
@@ -198,6 +214,8 @@ class Catalog:
         for match in self._pattern.finditer(folded):
             key = _collapse_spaces(match.group())
             org = self._by_surface[key]
+            if org is None:  # a not_names phrase: it hides the alias inside it
+                continue
             mention = Mention(org, match.start(), match.end(), text[match.start() : match.end()])
             found.append((mention, key in self._ambiguous))
         if not any(ambiguous for _, ambiguous in found):
@@ -248,7 +266,7 @@ def _merge_file(path: Path, tables: dict[str, dict[str, Any]], origin: dict[str,
             continue
         merged = tables.setdefault(org_id, {})
         for key, value in table.items():
-            if key in ("aliases", "ambiguous") and isinstance(value, list) and key in merged:
+            if key in _LISTS and isinstance(value, list) and key in merged:
                 merged[key] = [*merged[key], *value]
             else:
                 merged[key] = value
@@ -272,7 +290,7 @@ def _check(tables: Mapping[str, Mapping[str, Any]], origin: Mapping[str, str]) -
             problem(org_id, f"kind must be one of {', '.join(sorted(KINDS))}, not {table.get('kind')!r}")
         if "ai" in table and not isinstance(table["ai"], bool):
             problem(org_id, "ai must be true or false")
-        for key in ("aliases", "ambiguous"):
+        for key in _LISTS:
             value = table.get(key, [])
             if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
                 problem(org_id, f"{key} must be a list of non-empty strings")
@@ -295,6 +313,10 @@ def _check(tables: Mapping[str, Mapping[str, Any]], origin: Mapping[str, str]) -
             other = owner.setdefault(key, org_id)
             if other != org_id:
                 problem(org_id, f"alias {alias!r} also names [{other}]")
+        for phrase in table.get("not_names", []):
+            other = owner.get(fold_name(phrase) or _collapse_spaces(phrase), org_id)
+            if other != org_id:
+                problem(org_id, f"not_names {phrase!r} is an alias of [{other}]")
     return problems
 
 
@@ -309,6 +331,7 @@ def _to_org(org_id: str, table: Mapping[str, Any], tables: Mapping[str, Mapping[
         ai=_inherited_ai(org_id, tables),
         aliases=(*aliases, *ambiguous),
         ambiguous=ambiguous,
+        not_names=tuple(dict.fromkeys(table.get("not_names", []))),
     )
 
 
