@@ -34,21 +34,23 @@ def parse_duration(text: str | int | float) -> float:
     config loader and the command line both print it unchanged.
     """
     if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a duration ({HINT})")
+        raise ValueError(f"{str(text).lower()} is not a duration ({HINT})")
     if isinstance(text, int | float):
         seconds = float(text)
         if not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"{text!r} is not a duration: it must be a positive number of seconds")
         return seconds
     if not isinstance(text, str):
-        raise ValueError(f"{text!r} is not a duration ({HINT})")
+        kind = {list: "an array", tuple: "an array", dict: "a table"}.get(type(text), type(text).__name__)
+        raise ValueError(f"{kind} is not a duration ({HINT})")
     stripped = text.strip()
     if stripped.startswith("-"):
         raise ValueError(f"{text!r} is not a duration: it cannot be negative")
     if _NUMBER.fullmatch(stripped):
         return float(stripped)
     if not stripped or not _WHOLE.fullmatch(stripped):
-        raise ValueError(f"{text!r} is not a duration ({HINT})")
+        shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+        raise ValueError(f"{shown} is not a duration ({HINT})")
     total = 0.0
     for number, unit in _PART.findall(stripped):
         total += float(number) * _UNITS[unit.lower()]

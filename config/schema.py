@@ -71,6 +71,16 @@ def _no_bool(value: Any) -> Any:
     return value
 
 
+def _bool(value: Any) -> Any:
+    # "true"/"false" may come from a ${VAR}; "yes", 1 or "on" are more likely slips.
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if not isinstance(value, bool):
+        shown = "a table" if isinstance(value, dict) else "an array" if isinstance(value, list) else repr(value)
+        raise ValueError(f"expected true or false, got {shown}")
+    return value
+
+
 def _one_or_many(value: Any) -> Any:
     # `to = "a@example.com"` is what people write for a single recipient.
     return (value,) if isinstance(value, str) else value
@@ -93,7 +103,7 @@ def _http_url(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    name, address = parseaddr(value)
+    _display_name, address = parseaddr(value)
     if not address or address.count("@") != 1 or " " in address:
         raise ValueError(f"{value!r} is not an email address")
     local, domain = address.split("@")
@@ -102,6 +112,7 @@ def _address(value: str) -> str:
     return value.strip()
 
 
+Bool = Annotated[bool, BeforeValidator(_bool)]
 Duration = Annotated[float, BeforeValidator(_duration), AfterValidator(_positive)]
 Interval = Annotated[float, BeforeValidator(_duration), _at_least(1.0)]
 Number = Annotated[float, BeforeValidator(_no_bool)]
@@ -123,7 +134,7 @@ class StorageSettings(_Model):
     finds the same database whatever directory it was started from.
     """
 
-    path: Path = DEFAULT_DB_PATH
+    path: Path = Field(default=DEFAULT_DB_PATH, validate_default=True)
 
     @field_validator("path", mode="after")
     @classmethod
@@ -143,7 +154,7 @@ class PollingSettings(_Model):
     interval: Interval = 900.0
     concurrency: Count = 32
     timeout: Duration = 20.0
-    allow_private: bool | tuple[str, ...] = False
+    allow_private: Bool | tuple[str, ...] = False
     max_bytes: Count = 15 * MIB
     per_host: Count = 2  # fetches at once to one host, so one site is never hammered
 
@@ -153,6 +164,8 @@ class PollingSettings(_Model):
         """``true``/``false``, or a list of the addresses, networks or hosts let through."""
         if isinstance(value, bool):
             return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list | tuple):
@@ -160,7 +173,8 @@ class PollingSettings(_Model):
         allowed: list[str] = []
         for item in value:
             if not isinstance(item, str) or not item.strip():
-                raise ValueError(f"{item!r} is not an address, a network (CIDR) or a host name")
+                shown = repr(item) if isinstance(item, str | int | float) else "a table or an array"
+                raise ValueError(f"{shown} is not an address, a network (CIDR) or a host name")
             text = item.strip()
             try:
                 allowed.append(str(ipaddress.ip_network(text, strict=False)))
@@ -204,8 +218,8 @@ class EmailChannel(_Model):
     sender: Address = Field(alias="from")
     host: NonEmpty
     port: Port = 587
-    starttls: bool = True
-    ssl: bool = False
+    starttls: Bool = True
+    ssl: Bool = False
     username: str | None = None
     password: str | None = Field(default=None, repr=False)
     timeout: Duration = 30.0
@@ -263,7 +277,7 @@ class AlertSettings(_Model):
 
     min_confidence: Annotated[Number, Field(ge=0.0, le=1.0)] = 0.5
     on: Annotated[tuple[Literal["loss", "gain"], ...], BeforeValidator(_one_or_many)] = ("loss",)
-    rumoured: bool = False
+    rumoured: Bool = False
     max_age: Duration = 7 * 86400.0
     exodus: ExodusSettings | None = None
     email: tuple[EmailChannel, ...] = ()
@@ -280,6 +294,23 @@ class AlertSettings(_Model):
         if not math.isfinite(value):
             raise ValueError("must be a number between 0 and 1")
         return value
+
+    @model_validator(mode="after")
+    def _unique_channels(self) -> AlertSettings:
+        """Alerts are stored per channel key, so two channels must never share one."""
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        channels = [("email", i, c.key) for i, c in enumerate(self.email)]
+        channels += [("webhook", i, w.key) for i, w in enumerate(self.webhook)]
+        for kind, index, key in channels:
+            where = f".{kind}[{index}]"
+            if key in seen:
+                problems.append(f"{where}: channel {key!r} is already defined at alerts{seen[key]} (give it a name)")
+            else:
+                seen[key] = where
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
 
 # ── the whole file ───────────────────────────────────────────────────────────
@@ -300,23 +331,17 @@ class Settings(_Model):
     labs: tuple[LabSettings, ...] = ()
     alerts: AlertSettings = AlertSettings()
 
-    @model_validator(mode="after")
-    def _unique(self) -> Settings:
-        problems: list[str] = []
-        problems += _duplicates("feeds", "url", [_url_identity(feed.url) for feed in self.feeds])
-        problems += _duplicates("labs", "name", [lab.name.casefold() for lab in self.labs])
-        channels = [("email", i, c.key) for i, c in enumerate(self.alerts.email)]
-        channels += [("webhook", i, w.key) for i, w in enumerate(self.alerts.webhook)]
-        seen: dict[str, str] = {}
-        for kind, index, key in channels:
-            where = f"alerts.{kind}[{index}]"
-            if key in seen:
-                problems.append(f"{where}: channel {key!r} is already defined at {seen[key]} (give it a name)")
-            else:
-                seen[key] = where
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
+    @field_validator("feeds", mode="after")
+    @classmethod
+    def _unique_feeds(cls, feeds: tuple[FeedSettings, ...]) -> tuple[FeedSettings, ...]:
+        _refuse_duplicates("feeds", "url", [_url_identity(feed.url) for feed in feeds])
+        return feeds
+
+    @field_validator("labs", mode="after")
+    @classmethod
+    def _unique_labs(cls, labs: tuple[LabSettings, ...]) -> tuple[LabSettings, ...]:
+        _refuse_duplicates("labs", "name", [lab.name.casefold() for lab in labs])
+        return labs
 
     @property
     def channels(self) -> tuple[Channel, ...]:
@@ -333,12 +358,14 @@ def _url_identity(url: str) -> str:
     return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
 
 
-def _duplicates(section: str, key: str, values: list[str]) -> list[str]:
+def _refuse_duplicates(section: str, key: str, values: list[str]) -> None:
+    """Raise one line per repeat, each a path relative to ``section`` ("[1].url: ...")."""
     first: dict[str, int] = {}
     problems = []
     for index, value in enumerate(values):
         if value in first:
-            problems.append(f"{section}[{index}].{key}: duplicate of {section}[{first[value]}]")
+            problems.append(f"[{index}].{key}: duplicate of {section}[{first[value]}]")
         else:
             first[value] = index
-    return problems
+    if problems:
+        raise ValueError("\n".join(problems))
