@@ -12,6 +12,7 @@ the rules themselves, so settings built in code obey the same ones.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 import re
@@ -259,17 +260,14 @@ class WebhookChannel(_Model):
     @property
     def key(self) -> str:
         """A stable channel id: alerts and their delivery state are stored under it."""
-        return self.name or "webhook:" + self.url
+        # Slack and Discord put the secret in the URL's path: the key shows the host and a digest only.
+        if self.name:
+            return self.name
+        digest = hashlib.sha256(self.url.encode()).hexdigest()[:10]
+        return f"webhook:{urlsplit(self.url).hostname}#{digest}"
 
 
 Channel = EmailChannel | WebhookChannel
-
-
-class ExodusSettings(_Model):
-    """An extra alert when one lab loses ``count`` people within ``window``."""
-
-    count: Annotated[int, BeforeValidator(_no_bool), Field(ge=2)] = 3
-    window: Duration = 30 * 86400.0
 
 
 class AlertSettings(_Model):
@@ -279,7 +277,6 @@ class AlertSettings(_Model):
     on: Annotated[tuple[Literal["loss", "gain"], ...], BeforeValidator(_one_or_many)] = ("loss",)
     rumoured: Bool = False
     max_age: Duration = 7 * 86400.0
-    exodus: ExodusSettings | None = None
     email: tuple[EmailChannel, ...] = ()
     webhook: tuple[WebhookChannel, ...] = ()
 

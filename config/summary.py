@@ -88,10 +88,6 @@ def summarize(settings: Settings) -> str:
         f"events up to {format_duration(alerts.max_age)} old"
     )
     lines.append(rule)
-    if alerts.exodus is not None:
-        lines.append(
-            f"exodus:   when a lab loses {alerts.exodus.count} people within {format_duration(alerts.exodus.window)}"
-        )
     return "\n".join(lines)
 
 

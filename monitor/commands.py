@@ -86,17 +86,29 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """Status must work when the file was just broken by an edit: that is when it is needed most."""
+    from config.hints import database_path_hint
     from monitor.report import status_report, status_text
     from storage import open_store
 
-    settings = _settings(args.config)
-    store = open_store(settings.storage.path)
+    problem: ConfigError | None = None
     try:
-        report = status_report(store, settings)
+        database = _settings(args.config).storage.path
+    except ConfigError as exc:
+        problem = exc
+        database = database_path_hint(args.config)
+    if not database.exists():
+        if problem is not None:
+            raise problem
+        print(f"no database yet at {database}: the daemon has not run", file=sys.stderr)
+        return EXIT_FAILED
+    store = open_store(database)
+    try:
+        report = status_report(store, database, problem)
     finally:
         store.close()
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else status_text(report))
-    return EXIT_OK
+    return EXIT_OK if problem is None else EXIT_CONFIG
 
 
 def cmd_events(args: argparse.Namespace) -> int:

@@ -20,7 +20,10 @@ from storage import outbox as outbox_db
 from storage import state as state_db
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from config.schema import Settings
+    from monitor.errors import ConfigError
     from monitor.records import Event
     from storage import Store
     from storage.outbox import OutboxRow
@@ -30,7 +33,8 @@ def _when(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-def status_report(store: Store, settings: Settings) -> dict[str, Any]:
+def status_report(store: Store, database: Path, problem: ConfigError | None = None) -> dict[str, Any]:
+    """Everything ``status`` shows; ``problem`` is what is wrong with the config file now, if anything."""
     feeds = []
     for feed in feeds_db.list_feeds(store):
         row = asdict(feed)
@@ -38,11 +42,12 @@ def status_report(store: Store, settings: Settings) -> dict[str, Any]:
             row[key] = _when(row[key])
         row.pop("body_hash", None)
         feeds.append(row)
-    config = state_db.get(store, "config", None) or {"path": str(settings.path), "ok": True,
-                                                      "note": "the daemon has not run yet"}
+    config = dict(state_db.get(store, "config", None) or {"ok": True, "note": "the daemon has not run yet"})
+    if problem is not None:
+        config |= {"ok": False, "path": problem.path, "errors": problem.problems}
     return {
         "config": config,
-        "database": str(settings.storage.path),
+        "database": str(database),
         "daemon": state_db.get(store, "daemon"),
         "last_cycle": state_db.get(store, "last_cycle"),
         "feeds": feeds,
