@@ -485,7 +485,7 @@ def test_duplicate_feeds_labs_and_channels_are_refused(tmp_path: Path) -> None:
     assert problems_of(path) == [
         "feeds[1].url: duplicate of feeds[0]",
         "labs[1].name: duplicate of labs[0]",
-        "alerts.webhook[1]: channel 'webhook:https://hooks.example.com/x' is already defined at alerts.webhook[0]"
+        "alerts.webhook[1]: channel 'webhook:hooks.example.com#2eef74cce4' is already defined at alerts.webhook[0]"
         " (give it a name)",
     ]
 

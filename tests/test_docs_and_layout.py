@@ -40,7 +40,7 @@ def test_every_config_key_is_in_the_readme(key: str) -> None:
 
 def test_every_command_is_in_the_readme() -> None:
     parser = build_parser()
-    commands = next(a for a in parser._actions if a.dest == "command").choices  # noqa: SLF001
+    commands = next(a for a in parser._actions if a.dest == "command").choices
     for name in commands:
         assert f"main.py {name}" in README, f"README does not document 'main.py {name}'"
 
