@@ -1,0 +1,136 @@
+"""Organisations in a sentence: the catalog's mentions, joined where one names a unit of the other.
+
+"JD.com's Explore Academy", "Explore Academy di JD.com", "Alibaba Group
+Holding's Tongyi Lab" and "腾讯的混元团队" are one organisation each, the most
+specific one. Names the catalog does not know are taken as written when they
+stand where an organisation must ("joins Foo Labs", "launches Bar Ventures").
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.catalog import Catalog, Org, default_catalog, fold_name
+from monitor.errors import ConfigError
+
+EXTRA_ORGS = Path(__file__).resolve().parent.parent.parent / "config" / "lexicons" / "extra-orgs.toml"
+
+# What may stand between an owner and its unit: a possessive, "at", "of", 的, の, 의 ...
+_JOINER = re.compile(
+    r"^(?:'s?|\s*(?:'s)?\s*(?:new\s+)?|\s+(?:at|of|in|di|bei|von|de|du|chez|en|del)\s+|\s*(?:的|の|의)\s*)$",
+    re.IGNORECASE,
+)
+_UNKNOWN = re.compile(
+    r"(?:[A-Z][\w&.\-]*|AI|\d+[A-Za-z]+)(?:\s+(?:[A-Z][\w&.\-]*|AI|Labs?|Inc\.?|Ventures|Capital|Technologies))*"
+)
+_UNKNOWN_STOP = {"The", "A", "An", "His", "Her", "Its", "Their", "This", "That", "He", "She", "It", "They",
+                 "In", "On", "At", "As", "For", "And", "But", "X", "LinkedIn", "January", "February", "March",
+                 "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+
+
+@dataclass(frozen=True, slots=True)
+class OrgSpan:
+    """An organisation named in a sentence: a catalog entry, or a name as written."""
+
+    start: int
+    end: int
+    surface: str
+    org: Org | None
+    name: str  # canonical name when known, else the surface
+    root: str  # root's name (the company), or the surface when unknown
+    root_id: str
+
+
+def load_catalog(extra: Path = EXTRA_ORGS) -> Catalog:
+    """The built-in catalog, with the classifier's own additions layered on top.
+
+    An addition whose id or alias the catalog already has is skipped rather
+    than refused, so the catalog can grow to cover it without breaking this.
+    """
+    base = default_catalog()
+    if not extra.exists():
+        return base
+    try:
+        tables = tomllib.loads(extra.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(extra), [f"cannot read: {exc}"]) from exc
+    orgs = {org.id: org for org in base}
+    taken: set[str] = set()
+    for org_id, table in tables.items():
+        if org_id in orgs or not isinstance(table, dict) or not isinstance(table.get("name"), str):
+            continue
+        names = [table["name"], *[a for a in table.get("aliases", []) if isinstance(a, str)]]
+        fresh = [a for a in dict.fromkeys(names) if base.resolve(a) is None and fold_name(a) not in taken]
+        if base.resolve(table["name"]) is not None or not fresh:
+            continue
+        taken.update(fold_name(a) for a in fresh)
+        parent = table.get("parent") if table.get("parent") in orgs or table.get("parent") in tables else None
+        ai = table.get("ai")
+        if not isinstance(ai, bool):
+            ai = orgs[parent].ai if parent in orgs else True
+        orgs[org_id] = Org(org_id, table["name"], parent, str(table.get("kind", "other")), ai,
+                           tuple(a for a in fresh if a != table["name"]))
+    return Catalog(orgs)
+
+
+class OrgFinder:
+    """Finds organisations in sentences through one catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._roots: dict[str, Org] = {}
+
+    def root(self, org: Org) -> Org:
+        root = self._roots.get(org.id)
+        if root is None:
+            root = self._roots[org.id] = self.catalog.root(org)
+        return root
+
+    def span(self, start: int, end: int, surface: str, org: Org) -> OrgSpan:
+        root = self.root(org)
+        return OrgSpan(start, end, surface, org, org.name, root.name, root.id)
+
+    def unknown(self, start: int, end: int, surface: str) -> OrgSpan:
+        key = "?" + surface.casefold()
+        return OrgSpan(start, end, surface, None, surface, surface, key)
+
+    def find(self, sentence: str) -> list[OrgSpan]:
+        """Catalog organisations in text order, an owner and its unit side by side made one."""
+        spans = [self.span(m.start, m.end, m.surface, m.org) for m in self.catalog.find(sentence)]
+        merged: list[OrgSpan] = []
+        for span in spans:
+            if merged:
+                prev = merged[-1]
+                gap = sentence[prev.end : span.start]
+                if len(gap) <= 6 and _JOINER.match(gap) and prev.root_id == span.root_id and prev.org and span.org:
+                    deeper = span if self._depth(span.org) >= self._depth(prev.org) else prev
+                    merged[-1] = OrgSpan(prev.start, span.end, sentence[prev.start : span.end], deeper.org,
+                                         deeper.name, deeper.root, deeper.root_id)
+                    continue
+            merged.append(span)
+        return merged
+
+    def _depth(self, org: Org) -> int:
+        return len(self.catalog.ancestors(org))
+
+    def guess_after(self, sentence: str, pos: int, limit: int = 3) -> OrgSpan | None:
+        """An unknown organisation written right at ``pos`` ("joins Foo Labs"), if one stands there."""
+        m = _UNKNOWN.match(sentence, pos)
+        if m is None:
+            return None
+        words = m.group().split()
+        while words and words[0] in _UNKNOWN_STOP:
+            return None
+        words = words[: limit + 1]
+        while words and words[-1] in _UNKNOWN_STOP:
+            words.pop()
+        if not words:
+            return None
+        surface = " ".join(words).rstrip(".,")
+        return self.unknown(pos, pos + len(surface), surface)
+
+    def is_ai(self, span: OrgSpan) -> bool:
+        return span.org is not None and span.org.ai

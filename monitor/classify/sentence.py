@@ -1,0 +1,205 @@
+"""One sentence read for moves: who is named, which organisation plays which part.
+
+Each organisation in a sentence gets a side from the cue nearest to it: the
+object of "leaves"/离开/meninggalkan or of "from"/从/dari is the side left;
+the object of "joins"/加盟/bergabung, of "for" after a leave, or the subject
+of "hires"/挖角/merekrut is the side joined; "former"/前/mantan marks where a
+person was; "briefly" marks a stop-over. In verb-final languages (Japanese,
+Korean) the cue or particle follows the organisation instead. Whatever is
+left unmarked is a person's affiliation ("OpenAI researcher X"), a weak hint
+of the side left.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from monitor.classify.lexicon import EVENT_KINDS, Cue, Lexicon
+from monitor.classify.names import Name, find_names
+from monitor.classify.orgs import OrgFinder, OrgSpan
+
+FROM, TO, BG, AFF, NEW, STOP = "from", "to", "bg", "aff", "new", "stop"
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
+_SUBJECT_PARTICLE = ("이 ", "가 ", "은 ", "는 ", "が", "は")
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """The part an organisation plays in one sentence."""
+
+    span: OrgSpan
+    side: str
+    weight: float
+
+
+@dataclass(slots=True)
+class Reading:
+    """What one sentence says."""
+
+    text: str
+    lang: str
+    cues: list[Cue]
+    orgs: list[OrgSpan]
+    names: list[Name]
+    labels: list[Label] = field(default_factory=list)
+    kinds: frozenset[str] = frozenset()
+
+    @property
+    def events(self) -> frozenset[str]:
+        return self.kinds & EVENT_KINDS
+
+    def has(self, kind: str) -> bool:
+        return kind in self.kinds
+
+
+def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
+                  not_names: frozenset[str] = frozenset(), cues: list[Cue] | None = None) -> Reading:
+    """Cues, organisations, names and the organisations' sides in one sentence."""
+    if cues is None:
+        cues = lexicon.cues(text)
+    orgs = finder.find(text)
+    taken = [(o.start, o.end) for o in orgs]
+    names = find_names(text, lang, taken, lexicon.not_name | not_names)
+    names = [n for n in names if not _inside_cue(n, cues)]
+    kinds = frozenset(k for c in cues for k in c.kinds)
+    reading = Reading(text, lang, cues, orgs, names, kinds=kinds)
+    _guess_unknown_orgs(reading, finder)
+    reading.labels = _label(reading, lexicon)
+    return reading
+
+
+def _inside_cue(name: Name, cues: list[Cue]) -> bool:
+    """A "name" that is really a cue phrase, such as a capitalised headline verb."""
+    return any(c.start <= name.start and name.end <= c.end for c in cues)
+
+
+_GUESS_AFTER = frozenset({"join", "leave", "found", "return", "from"})
+
+
+def _guess_unknown_orgs(reading: Reading, finder: OrgFinder) -> None:
+    """Organisations missing from the catalog, taken where the grammar demands one."""
+    if _CJK.search(reading.text[:40]) or _title_case(reading.text):
+        return
+    added = []
+    for cue in reading.cues:
+        if not (cue.kinds & _GUESS_AFTER) or cue.kinds & {"stopover", "negation"}:
+            continue
+        pos = cue.end
+        while pos < len(reading.text) and reading.text[pos] == " ":
+            pos += 1
+        if any(o.start <= pos < o.end + 2 for o in reading.orgs):
+            continue
+        if "found" not in cue.kinds and any(n.start == pos for n in reading.names):
+            continue
+        guess = finder.guess_after(reading.text, pos)
+        if guess is None or len(guess.surface) < 3:
+            continue
+        if reading.text.startswith(("'s", "'"), guess.end) or "-" in guess.surface:
+            continue  # "Musk's xAI": the organisation is what follows
+        added.append(guess)
+    if added:
+        reading.orgs = sorted([*reading.orgs, *added], key=lambda o: o.start)
+        reading.names = [n for n in reading.names if not any(g.start < n.end and n.start < g.end for g in added)]
+
+
+def _title_case(text: str) -> bool:
+    words = [w for w in text.split() if w[:1].isalpha()]
+    return len(words) >= 4 and sum(1 for w in words if w[:1].isupper()) / len(words) >= 0.6
+
+
+def _window(lang: str) -> int:
+    return 12 if lang in ("zh", "ja", "ko") else 45
+
+
+def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
+    text, cues, orgs = reading.text, reading.cues, reading.orgs
+    sov = lexicon.word_order == "sov"
+    width = _window(reading.lang)
+    first_leave = min((c.start for c in cues if c.kinds & {"leave", "lose"}), default=None)
+    labels = []
+    for i, org in enumerate(orgs):
+        lo = max(orgs[i - 1].end if i else 0, org.start - width)
+        hi = min(orgs[i + 1].start if i + 1 < len(orgs) else len(text), org.end + width)
+        before = [c for c in cues if lo <= c.start and c.end <= org.start]
+        after = [c for c in cues if org.end <= c.start and c.end <= hi]
+        side: tuple[str, float] | None = None
+        if any("stopover" in c.kinds for c in before) or any(
+            "stopover" in c.kinds for c in after if c.start - org.end <= 12
+        ):
+            side = (STOP, 0.0)
+        if side is None and sov:
+            side = _sov_side(text, org, after, lexicon)
+        if side is None:
+            side = _side_before(before, first_leave)
+        if side is None and not sov:
+            side = _side_after(text, org, after)
+        labels.append(Label(org, *(side or (AFF, 1.0))))
+    return labels
+
+
+def _side_before(before: list[Cue], first_leave: int | None) -> tuple[str, float] | None:
+    for cue in reversed(before):
+        k = cue.kinds
+        if "leave" in k:
+            return (FROM, 3.0)
+        if "return" in k or "join" in k:
+            return (TO, 3.0)
+        if "from" in k:
+            return (FROM, 2.5)
+        if "found" in k:
+            return (NEW, 2.5)
+        if "background" in k:
+            return (BG, 2.0)
+        if "weak_background" in k:
+            return (BG, 1.2)
+        if "to" in k and first_leave is not None and first_leave < cue.start:
+            return (TO, 2.0)
+        if "hire" in k or "appoint" in k:
+            return (FROM, 1.5)  # "Meta hires OpenAI's ..."
+        if "lose" in k:
+            return None
+    return None
+
+
+def _side_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] | None:
+    for cue in after:
+        k = cue.kinds
+        between = text[org.end : cue.start]
+        if ("hire" in k or "appoint" in k) and len(between) <= 20:
+            return (TO, 3.0)
+        if "lose" in k and len(between) <= 25:
+            return (FROM, 3.0)
+        if k & {"leave", "join", "from", "background"}:
+            return None
+    return None
+
+
+def _sov_side(text: str, org: OrgSpan, after: list[Cue], lexicon: Lexicon) -> tuple[str, float] | None:
+    rest = text[org.end : org.end + 24]
+    word = rest.split(" ", 2)
+    tails = [rest[: len(word[0])]] if word[0] else []
+    if len(word) > 1:
+        tails.append(word[1])
+    for tail in tails:
+        for suffix in lexicon.from_suffixes:
+            if tail.endswith(suffix) or rest.startswith(suffix):
+                return (FROM, 2.5)
+        for suffix in lexicon.to_suffixes:
+            if tail.endswith(suffix) or rest.startswith(suffix):
+                return (TO, 2.5)
+        if tail.startswith(("を", "을", "를")):
+            break
+    for cue in after:
+        k = cue.kinds
+        if "leave" in k or "lose" in k:
+            return (FROM, 3.0)
+        if "join" in k or "return" in k:
+            return (TO, 3.0)
+        if "found" in k:
+            return (NEW, 2.0)
+        if ("hire" in k or "appoint" in k) and rest.startswith(_SUBJECT_PARTICLE):
+            return (TO, 3.0)
+        if "background" in k:
+            return (BG, 2.0)
+    return None
