@@ -41,12 +41,28 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
 
+    reclassify = with_config("reclassify", "run the current engine again over stored entries")
+    reclassify.add_argument("--since", help="only entries first seen within this long, e.g. 30d")
+
     classify = commands.add_parser("classify", help="classify articles: JSONL in, predictions JSONL out")
     classify.add_argument("--input", type=Path, required=True)
     classify.add_argument("--output", type=Path, required=True)
     classify.add_argument("--config", type=Path, default=None, help="not needed: the built-in catalog serves")
     classify.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                           help="progress bar on stderr (default: when stderr is a terminal)")
+
+    feeds = with_config("feeds", "edit the feed list in the config file: add, remove, import or export OPML")
+    feed_commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    add = feed_commands.add_parser("add", help="add a feed to the config file")
+    add.add_argument("url")
+    add.add_argument("--name", help="how the feed is shown in alerts and status")
+    add.add_argument("--interval", help="its own polling interval, e.g. 5m")
+    remove = feed_commands.add_parser("remove", help="remove a feed (by URL or name) from the config file")
+    remove.add_argument("url")
+    opml_in = feed_commands.add_parser("import", help="add every feed of an OPML file")
+    opml_in.add_argument("file", type=Path)
+    opml_out = feed_commands.add_parser("export", help="write the feeds as OPML")
+    opml_out.add_argument("--output", type=Path, help="a file (default: standard output)")
 
     alerts = with_config("alerts", "alert outbox: list, retry dead letters, send a test alert")
     alert_commands = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")

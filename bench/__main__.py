@@ -64,9 +64,21 @@ def bench_parse() -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=300, help="passes over the development set")
+    parser.add_argument("--feeds", type=int, default=1000, help="feeds served for the polling benchmark")
+    parser.add_argument("--concurrency", type=int, default=128, help="fetches at once in the polling benchmark")
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds the server waits before each answer")
+    parser.add_argument("--only", choices=["classify", "parse", "polling"], help="run one benchmark")
     args = parser.parse_args(argv)
-    print("classify (title + summary, one core):", bench_classify(args.repeat))
-    print("parse (every corpus feed):", bench_parse())
+    if args.only in (None, "classify"):
+        print("classify (title + summary, one core):", bench_classify(args.repeat))
+    if args.only in (None, "parse"):
+        print("parse (every corpus feed):", bench_parse())
+    if args.only in (None, "polling"):
+        from bench.polling import bench_polling
+
+        print(f"polling ({args.feeds} feeds on 127.0.0.1, {args.latency * 1000:g} ms latency, "
+              f"concurrency {args.concurrency}):", flush=True)
+        print(json.dumps(bench_polling(args.feeds, args.concurrency, args.latency), indent=1))
     print(f"peak memory: {peak_rss_mb():.0f} MB")
     return 0
 

@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.cron import digest_trigger, zone
 from config.durations import format_duration, parse_duration
 
 MIB = 1024 * 1024
@@ -113,6 +114,31 @@ def _address(value: str) -> str:
     return value.strip()
 
 
+_RATE_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _rate_limit(value: Any) -> Any:
+    """``"20/h"`` (at most 20 messages in any hour), ``"5/10m"``, or ``"off"``: (count, seconds) or None."""
+    if value is None or isinstance(value, tuple):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a rate like \"20/h\" or \"off\"")
+    text = value.strip().lower()
+    if text in ("off", "none", "unlimited"):
+        return None
+    count, slash, per = text.partition("/")
+    if not slash or not count.strip().isdigit() or int(count) < 1:
+        raise ValueError(f"{value!r} is not a rate: write a count per period, like \"20/h\" or \"5/10m\"")
+    per = per.strip()
+    try:
+        seconds = _RATE_UNITS[per] if per in _RATE_UNITS else parse_duration(per)
+    except ValueError as exc:
+        raise ValueError(f"{value!r}: {exc}") from None
+    if seconds <= 0:
+        raise ValueError(f"{value!r}: the period must be longer than 0s")
+    return (int(count), float(seconds))
+
+
 Bool = Annotated[bool, BeforeValidator(_bool)]
 Duration = Annotated[float, BeforeValidator(_duration), AfterValidator(_positive)]
 Interval = Annotated[float, BeforeValidator(_duration), _at_least(1.0)]
@@ -122,6 +148,7 @@ Port = Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=65535)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Address = Annotated[str, AfterValidator(_address)]
 NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(str.strip)]
+RateLimit = Annotated[tuple[int, float] | None, BeforeValidator(_rate_limit)]
 
 
 # ── sections ─────────────────────────────────────────────────────────────────
@@ -206,7 +233,35 @@ class LabSettings(_Model):
         return tuple(dict.fromkeys((self.name, *self.aliases)))
 
 
-class EmailChannel(_Model):
+class _ChannelOptions(_Model):
+    """How often a channel may speak: a digest instead of single alerts, and a rate limit.
+
+    ``digest`` ("daily 09:00", "weekly mon 09:00", "hourly" or a cron
+    expression, read in ``timezone``) collects the period's alerts into one
+    message. ``rate_limit`` ("20/h") holds alerts over the limit in the
+    outbox until the window has room again; they are delayed, never dropped.
+    """
+
+    timezone: str = "UTC"
+    digest: str | None = None
+    rate_limit: RateLimit = None
+
+    @field_validator("timezone", mode="after")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        zone(name)
+        return name.strip()
+
+    @field_validator("digest", mode="after")
+    @classmethod
+    def _schedule(cls, expression: str | None, info: ValidationInfo) -> str | None:
+        if expression is None:
+            return None
+        digest_trigger(expression, info.data.get("timezone") or "UTC")
+        return expression.strip()
+
+
+class EmailChannel(_ChannelOptions):
     """An SMTP destination for alerts.
 
     ``ssl = true`` alone is enough for an implicit-TLS server: STARTTLS is
@@ -248,14 +303,25 @@ class EmailChannel(_Model):
         return self.name or "email:" + ",".join(self.to)
 
 
-class WebhookChannel(_Model):
-    """An HTTP endpoint that receives alerts as JSON, or as Slack/Discord messages."""
+class WebhookChannel(_ChannelOptions):
+    """An HTTP endpoint that receives alerts as JSON, or as Slack/Discord messages.
+
+    Slack and Discord channels are read by people, so they are rate-limited
+    by default (``SOCIAL_RATE_LIMIT``); ``rate_limit = "off"`` lifts it.
+    """
 
     name: NonEmpty | None = None
     url: HttpUrl
     format: Literal["json", "slack", "discord"] = "json"
     secret: str | None = Field(default=None, repr=False)
     timeout: Duration = 10.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _chat_rate_limit(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("format") in ("slack", "discord") and "rate_limit" not in data:
+            data = dict(data) | {"rate_limit": SOCIAL_RATE_LIMIT}
+        return data
 
     @property
     def key(self) -> str:
@@ -268,6 +334,39 @@ class WebhookChannel(_Model):
 
 
 Channel = EmailChannel | WebhookChannel
+SOCIAL_RATE_LIMIT = "20/h"
+
+
+class ExodusSettings(_Model):
+    """One extra alert when a lab's losses within ``window`` reach ``count``."""
+
+    count: Annotated[int, BeforeValidator(_no_bool), Field(ge=2)] = 3
+    window: Duration = 30 * 86400.0
+
+
+def _template_folder(path: Path | None, info: ValidationInfo) -> Path | None:
+    """A folder of Jinja2 templates replacing the shipped ones file by file; each must parse."""
+    if path is None:
+        return None
+    import jinja2
+
+    path = path.expanduser()
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not path.is_absolute():
+        path = (Path(base) / path).resolve()
+    if not path.is_dir():
+        raise ValueError(f"{path} is not a folder")
+    problems = []
+    for template in sorted(path.glob("*.j2")):
+        try:
+            jinja2.Environment().parse(template.read_text("utf-8"))
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(f"{template.name} line {exc.lineno}: {exc.message}")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{template.name}: cannot be read ({exc})")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return path
 
 
 class AlertSettings(_Model):
@@ -277,6 +376,9 @@ class AlertSettings(_Model):
     on: Annotated[tuple[Literal["loss", "gain"], ...], BeforeValidator(_one_or_many)] = ("loss",)
     rumoured: Bool = False
     max_age: Duration = 7 * 86400.0
+    follow_up: Bool = False  # a second alert when a move alerted earlier is confirmed
+    exodus: ExodusSettings | None = None
+    templates: Annotated[Path | None, AfterValidator(_template_folder)] = None
     email: tuple[EmailChannel, ...] = ()
     webhook: tuple[WebhookChannel, ...] = ()
 

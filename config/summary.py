@@ -80,7 +80,7 @@ def summarize(settings: Settings) -> str:
         key = channel.key
         if isinstance(channel, WebhookChannel) and channel.name is None:
             key = "webhook:" + _mask_url(channel.url, channel.format)
-        lines.append(f"  - {key}: {_describe_channel(channel)}")
+        lines.append(f"  - {key}: {_describe_channel(channel)}{_pacing(channel)}")
     kinds = ", ".join(alerts.on) if alerts.on else "nothing"
     rule = (
         f"alerts:   on {kinds}; confidence >= {alerts.min_confidence:g}; "
@@ -88,7 +88,25 @@ def summarize(settings: Settings) -> str:
         f"events up to {format_duration(alerts.max_age)} old"
     )
     lines.append(rule)
+    if alerts.follow_up:
+        lines.append("          a follow-up alert when a move alerted earlier is confirmed")
+    if alerts.exodus is not None:
+        lines.append(f"          exodus alert when a lab loses {alerts.exodus.count} people within "
+                     f"{format_duration(alerts.exodus.window)}")
+    if alerts.templates is not None:
+        lines.append(f"          templates from {alerts.templates} (the shipped ones fill the gaps)")
     return "\n".join(lines)
+
+
+def _pacing(channel: EmailChannel | WebhookChannel) -> str:
+    """A channel's digest schedule and rate limit, as the summary line's tail."""
+    parts = []
+    if channel.digest:
+        parts.append(f"digest {channel.digest} ({channel.timezone})")
+    if channel.rate_limit is not None:
+        count, seconds = channel.rate_limit
+        parts.append(f"at most {count} per {format_duration(seconds)}")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def _private(allow: bool | tuple[str, ...]) -> str:

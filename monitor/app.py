@@ -45,10 +45,14 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
 
     store = open_store(settings.storage.path)
     fetcher = make_fetcher(settings.polling)
-    rt = Runtime(settings, store, default_catalog(), default_engine(), fetcher, clock=clock)
+    from monitor.parse import ParsePool
+
+    rt = Runtime(settings, store, default_catalog(), default_engine(), fetcher, clock=clock, parser=ParsePool())
     try:
         yield rt
     finally:
         await rt.fetcher.aclose()
+        if rt.parser is not None:
+            rt.parser.close()
         rt.worker.shutdown(wait=True)
         store.close()

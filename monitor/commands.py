@@ -29,7 +29,9 @@ def dispatch(args: argparse.Namespace) -> int:
         "status": cmd_status,
         "events": cmd_events,
         "classify": cmd_classify,
+        "reclassify": cmd_reclassify,
         "alerts": cmd_alerts,
+        "feeds": cmd_feeds,
     }[args.command]
     try:
         return handler(args)
@@ -138,6 +140,19 @@ def cmd_events(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reclassify(args: argparse.Namespace) -> int:
+    from config.durations import parse_duration
+    from monitor.pipeline import utcnow
+    from monitor.reclassify import reclassify
+
+    settings = _settings(args.config)
+    since = utcnow() - timedelta(seconds=parse_duration(args.since)) if args.since else None
+    report = asyncio.run(reclassify(settings, since))
+    print(f"reclassified {report.entries} entries: events {report.events_before} -> {report.events_after}, "
+          f"{report.alerts_queued} new alerts queued")
+    return EXIT_OK
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from monitor.classify.jsonl import classify_file
 
@@ -145,7 +160,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
     count = classify_file(args.input, args.output, progress=progress)
     log.info("classified %d articles into %s", count, args.output)
     return EXIT_OK
-
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     from monitor.report import alerts_text
@@ -183,9 +197,48 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     finally:
         store.close()
 
-
 def _alert_json(row: object) -> dict[str, object]:
     from dataclasses import asdict
 
     out = asdict(row)  # type: ignore[call-overload]
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in out.items()}
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """Edit the feed list in the config file; the running daemon applies the edit like any other."""
+    from monitor import feedlist
+
+    path: Path = args.config
+    if args.feeds_command == "export":
+        data = feedlist.export_opml(_settings(path))
+        if args.output is None:
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            args.output.write_bytes(data)
+            print(f"wrote {data.count(b'<outline ')} feeds to {args.output}", file=sys.stderr)
+        return EXIT_OK
+    if args.feeds_command == "add":
+        change = feedlist.add_feeds(path, [feedlist.NewFeed(args.url, args.name, args.interval)])
+    elif args.feeds_command == "remove":
+        change = feedlist.remove_feed(path, args.url)
+    else:
+        try:
+            data = args.file.read_bytes()
+        except OSError as exc:
+            print(f"error: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_FAILED
+        change = feedlist.import_opml(path, data)
+    for url in change.added:
+        print(f"added: {url}")
+    for url in change.removed:
+        print(f"removed: {url}")
+    for url, reason in change.skipped:
+        print(f"skipped: {url}: {reason}", file=sys.stderr)
+    if args.feeds_command == "import":
+        print(f"{len(change.added)} feeds added, {len(change.skipped)} skipped, to {path}")
+        return EXIT_OK
+    if change.added or change.removed:
+        return EXIT_OK
+    reason = change.skipped[0][1] if change.skipped else ""
+    if reason == "already in the config":
+        return EXIT_OK
+    return EXIT_FAILED if reason == "not in the config" else EXIT_CONFIG

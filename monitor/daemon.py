@@ -30,6 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from config.loader import load_config
 from monitor.app import delivery_client, make_fetcher, open_runtime
 from monitor.deliver import deliver_due
+from monitor.digest import trigger_of
 from monitor.errors import ConfigError
 from monitor.pipeline import Runtime, classify_leftovers, poll_feed, sync_feeds, utcnow
 from storage import feeds as feeds_db
@@ -88,10 +89,12 @@ class Daemon:
                                    next_run_time=utcnow())
             self.scheduler.add_job(self._guarded(self._watch_config), IntervalTrigger(seconds=CONFIG_CHECK_EVERY),
                                    id="config", max_instances=1, coalesce=True, misfire_grace_time=60)
+            self._schedule_digests()
             self.scheduler.start()
             log.info("talentwatch running: %d feeds, %d labs, %d channels, database %s",
                      len(self.settings.feeds), len(self.settings.labs), len(self.settings.channels),
                      self.settings.storage.path)
+            _log_warnings(self.settings)
             await self.stopping.wait()
             await self._shutdown()
         log.info("talentwatch stopped")
@@ -103,14 +106,17 @@ class Daemon:
             self.stopping.set()
 
     async def _shutdown(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        # Pause first: shutting APScheduler down would cancel running jobs at once, and
+        # in-flight polls get up to ``shutdown_timeout`` to finish and commit.
+        self.scheduler.pause()
         if self.inflight:
-            _done, pending = await asyncio.wait(self.inflight, timeout=self.shutdown_timeout)
+            _done, pending = await asyncio.wait(set(self.inflight), timeout=self.shutdown_timeout)
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=2)
                 log.warning("cancelled %d unfinished jobs at shutdown", len(pending))
+        self.scheduler.shutdown(wait=False)
 
     def _guarded(self, job: Any) -> Any:
         """Wrap a job so that shutdown can wait for it, and so an error is logged, never lost."""
@@ -124,6 +130,8 @@ class Daemon:
             try:
                 await job(*args)
             except asyncio.CancelledError:
+                if self.stopping.is_set():
+                    return  # cancelled by shutdown after its grace time: already logged there
                 raise
             except Exception:
                 log.exception("job failed: %s", getattr(job, "__name__", job))
@@ -136,7 +144,7 @@ class Daemon:
 
     async def _schedule_feeds(self) -> None:
         assert self.rt is not None
-        states = {f.url: f for f in await self.rt.run(feeds_db.list_feeds, self.rt.store)}
+        states = {f.configured_url or f.url: f for f in await self.rt.run(feeds_db.list_feeds, self.rt.store)}
         wanted = {feed.url for feed in self.settings.feeds}
         for job in self.scheduler.get_jobs():
             if job.id.startswith("feed:") and job.id[5:] not in wanted:
@@ -164,7 +172,7 @@ class Daemon:
     async def _poll(self, url: str) -> None:
         assert self.rt is not None
         outcome = await poll_feed(self.rt, url)
-        state = await self.rt.run(feeds_db.get_feed, self.rt.store, outcome.url)
+        state = await self.rt.run(feeds_db.get_feed, self.rt.store, url)  # by its config URL, moved or not
         job = self.scheduler.get_job("feed:" + url)
         if job is None or state is None:
             return
@@ -179,6 +187,29 @@ class Daemon:
     async def _deliver(self) -> None:
         assert self.rt is not None and self.client is not None
         await deliver_due(self.rt, self.client)
+
+    # ── digests ──────────────────────────────────────────────────────────────
+
+    def _schedule_digests(self) -> None:
+        """One cron job per digest channel: when it fires, the period closes and its digest goes out.
+
+        The delivery round also closes any period that ended while the daemon
+        was stopped, so a missed 09:00 is sent at the next start, once.
+        """
+        wanted = {c.key: c for c in self.settings.channels if c.digest}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("digest:") and job.id[7:] not in wanted:
+                job.remove()
+        for key, channel in wanted.items():
+            job_id = "digest:" + key
+            trigger = trigger_of(channel)
+            existing = self.scheduler.get_job(job_id)
+            if existing is not None:
+                if str(existing.trigger) != str(trigger) or existing.trigger.timezone != trigger.timezone:
+                    existing.reschedule(trigger)
+                continue
+            self.scheduler.add_job(self._guarded(self._deliver), trigger, id=job_id, max_instances=1,
+                                   coalesce=True, misfire_grace_time=3600)
 
     # ── config ───────────────────────────────────────────────────────────────
 
@@ -214,9 +245,11 @@ class Daemon:
             asyncio.get_running_loop().call_later(self.shutdown_timeout, _close_later, previous)
         await self.rt.run(sync_feeds, self.rt)
         await self._schedule_feeds()
+        self._schedule_digests()
         await self.rt.run(self._record_config, None)
         log.info("config reloaded: %d feeds, %d labs, %d channels", len(new.feeds), len(new.labs),
                  len(new.channels))
+        _log_warnings(new)
         return True
 
     def _record_config(self, error: ConfigError | None) -> None:
@@ -229,6 +262,14 @@ class Daemon:
             previous = state_db.get(self.rt.store, "config", {}) or {}
             value |= {"ok": False, "applied": previous.get("applied"), "errors": error.problems}
         state_db.put(self.rt.store, "config", value, now)
+
+
+def _log_warnings(settings: Settings) -> None:
+    """What ``check-config`` warns about (a polling interval under a minute, ...), said in the log too."""
+    from config.summary import config_warnings
+
+    for warning in config_warnings(settings):
+        log.warning("config: %s", warning)
 
 
 def _close_later(fetcher: Any) -> None:
@@ -245,7 +286,7 @@ async def run_once(settings: Settings) -> dict[str, Any]:
     async with open_runtime(settings) as rt, delivery_client() as client:
         await rt.run(sync_feeds, rt)
         await rt.run(classify_leftovers, rt)
-        urls = [f.url for f in await rt.run(feeds_db.list_feeds, rt.store) if not f.gone]
+        urls = [f.configured_url or f.url for f in await rt.run(feeds_db.list_feeds, rt.store) if not f.gone]
         outcomes = await asyncio.gather(*(poll_feed(rt, url) for url in urls))
         report = await deliver_due(rt, client)
         await rt.run(state_db.put, rt.store, "last_cycle", {"at": _iso(utcnow()), "feeds": len(urls)}, utcnow())

@@ -10,6 +10,7 @@ status and a confidence that grows with independent sources.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -92,9 +93,19 @@ def _stronger(a: Status, b: Status) -> Status:
     return a if STATUS_RANK[a] >= STATUS_RANK[b] else b
 
 
-def combined_confidence(a: float, b: float) -> float:
-    """Independent reports strengthen each other, never past 0.99."""
-    return round(min(0.99, 1 - (1 - a) * (1 - b)), 3)
+def combined_confidence(confidences: Iterable[float]) -> float:
+    """Independent reports strengthen each other, never past 0.99; one report keeps its own figure."""
+    doubt = 1.0
+    for confidence in confidences:
+        doubt *= 1 - max(0.0, min(1.0, confidence))
+    return round(min(0.99, 1 - doubt), 3)
+
+
+def strongest_status(statuses: Iterable[Status]) -> Status:
+    found: Status = "rumoured"
+    for status in statuses:
+        found = _stronger(found, status)
+    return found
 
 
 def new_event(move: Move, now: datetime) -> Event:
@@ -131,5 +142,5 @@ def merge(event: Event, move: Move, catalog: Catalog) -> Event:
         to_parent=event.to_parent if to_org == event.to_org else move.to_parent or event.to_parent,
         role=event.role or move.role,
         status=_stronger(event.status, move.status),
-        confidence=combined_confidence(event.confidence, move.confidence),
+        confidence=combined_confidence((event.confidence, move.confidence)),
     )

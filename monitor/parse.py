@@ -16,14 +16,20 @@ Three defences sit in front of feedparser:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import io
 import json
+import multiprocessing
+import os
 import re
 import zlib
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import feedparser
@@ -236,3 +242,42 @@ def _str(value: Any) -> str:
 def _first_line(exc: object) -> str:
     text = str(exc).strip() if exc is not None else ""
     return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+# ── off the event loop, on every core ────────────────────────────────────────
+
+
+class ParsePool:
+    """Runs ``parse_feed`` in worker processes, so parsing uses every core and never stalls fetching.
+
+    feedparser is pure Python and dominates the CPU of a cycle; threads would
+    share one core through the GIL. Workers are spawned (not forked: the
+    daemon has threads) on the first parse, so a cycle with only 304s never
+    starts them. A worker that dies (a pathological feed, the OOM killer)
+    costs that one feed a ``ParseError``; the pool is rebuilt for the next.
+    ``workers=0`` parses in the calling thread instead.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def parse(self, content: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
+        loop = asyncio.get_running_loop()
+        if self.workers <= 0:
+            return await loop.run_in_executor(None, partial(parse_feed, content, url=url, content_type=content_type))
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = self._pool
+        try:
+            return await loop.run_in_executor(pool, partial(parse_feed, content, url=url, content_type=content_type))
+        except BrokenProcessPool as exc:
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise ParseError("the parser process died on this feed") from exc
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

@@ -21,19 +21,20 @@ from monitor import merge
 from monitor.classify import Engine
 from monitor.errors import FetchError, ParseError, PermanentFetchError
 from monitor.people import person_keys
+from monitor.planning import queue_alerts
 from monitor.records import Classification, FeedForUpdate, Source
-from monitor.rules import TrackedLab, plan_alerts, tracked_labs
+from monitor.rules import TrackedLab, tracked_labs
 from monitor.schedule import next_poll
 from storage import Store
 from storage import entries as entries_db
 from storage import events as events_db
 from storage import feeds as feeds_db
-from storage import outbox as outbox_db
 
 if TYPE_CHECKING:
     from config.schema import FeedSettings, Settings
     from monitor.catalog import Catalog
     from monitor.fetch import Fetcher
+    from monitor.parse import ParsePool
     from storage.entries import StoredEntry
     from storage.feeds import FeedState
 
@@ -67,6 +68,7 @@ class Runtime:
     labs: tuple[TrackedLab, ...] = ()
     clock: Callable[[], datetime] = utcnow
     worker: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="db"))
+    parser: ParsePool | None = None  # worker processes for feedparser; None parses on the worker thread
 
     def __post_init__(self) -> None:
         self.labs = tracked_labs(self.settings.labs, self.catalog)
@@ -121,8 +123,11 @@ async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
     from monitor.parse import parse_feed
 
     try:
-        parsed = await rt.run(lambda: parse_feed(fetched.content or b"", url=fetched.url,
-                                                 content_type=fetched.content_type))
+        if rt.parser is not None:  # on every core, off the event loop and the database thread
+            parsed = await rt.parser.parse(fetched.content, url=fetched.url, content_type=fetched.content_type)
+        else:
+            parsed = await rt.run(lambda: parse_feed(fetched.content or b"", url=fetched.url,
+                                                     content_type=fetched.content_type))
     except ParseError as exc:
         return await rt.run(_record_fetch_error, rt, feed, exc, interval)
 
@@ -195,14 +200,15 @@ def apply_classification(rt: Runtime, item: StoredEntry, result: Classification,
     touched = alerts = 0
     channels = rt.channel_keys()
     with rt.store.transaction():
+        # A changed or re-classified entry speaks afresh: what it said before no longer counts.
+        earlier = events_db.detach_entry(rt.store, item.id)
         if result.personnel_change:
             for move in result.moves:
                 keys = person_keys(move.person, move.person_aliases)
-                candidates = events_db.events_with_keys(rt.store, keys) if keys else _group_candidates(rt)
+                candidates = (events_db.events_with_keys(rt.store, keys) if keys
+                              else events_db.group_events(rt.store))
                 match = merge.find_match(candidates, move, rt.catalog)
                 event = merge.new_event(move, now) if match is None else merge.merge(match, move, rt.catalog)
-                if match is not None and _already_counted(rt, match.id, item.id):
-                    event = match  # a re-classified entry does not strengthen its own event
                 event_id = events_db.save_event(rt.store, event, keys, now)
                 source = Source(
                     url=item.entry.link,
@@ -213,26 +219,15 @@ def apply_classification(rt: Runtime, item: StoredEntry, result: Classification,
                 )
                 events_db.add_source(rt.store, event_id, item.id, source, confidence=move.confidence,
                                      status=move.status, now=now)
+                events_db.settle(rt.store, event_id, merge.combined_confidence, merge.strongest_status)
                 touched += 1
                 current = events_db.load_event(rt.store, event_id)
-                for plan in plan_alerts(current, rt.labs, rt.settings.alerts, channels, rt.catalog, now):
-                    if outbox_db.enqueue(rt.store, alert_id=plan.id, event_id=event_id, kind=plan.kind,
-                                         lab=plan.lab, channel=plan.channel, now=now):
-                        alerts += 1
-                        log.info("alert queued: %s %s (%s) on %s", plan.kind, current.person or "a group",
-                                 plan.lab, plan.channel)
+                before = match.status if match is not None else None
+                alerts += queue_alerts(rt.store, current, before, rt.labs, rt.settings.alerts, channels,
+                                       rt.catalog, now)
+        events_db.drop_unsupported(rt.store, earlier)
         entries_db.mark_classified(rt.store, item.id, result.lang)
     return touched, alerts
-
-
-def _group_candidates(rt: Runtime) -> list[Any]:
-    rows = rt.store.rows("SELECT id FROM events WHERE person IS NULL ORDER BY id DESC LIMIT 200")
-    return [events_db.load_event(rt.store, int(r["id"])) for r in rows]
-
-
-def _already_counted(rt: Runtime, event_id: int, entry_id: int) -> bool:
-    return rt.store.one("SELECT 1 FROM event_sources WHERE event_id = ? AND entry_id = ?",
-                        (event_id, entry_id)) is not None
 
 
 def classify_leftovers(rt: Runtime) -> tuple[int, int]:

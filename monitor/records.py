@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Literal
 
 Status = Literal["rumoured", "reported", "confirmed"]
-AlertKind = Literal["loss", "gain", "test"]
+# "loss_confirmed" / "gain_confirmed": the follow-up when a move alerted earlier is confirmed;
+# "exodus": a lab lost many people within a window; "digest": one message listing a period's alerts.
+AlertKind = Literal["loss", "gain", "test", "loss_confirmed", "gain_confirmed", "exodus", "digest"]
 
 STATUS_RANK: dict[str, int] = {"rumoured": 0, "reported": 1, "confirmed": 2}
 
@@ -152,7 +154,11 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One message for one channel about one event; ``id`` is its idempotency key."""
+    """One message for one channel about one event; ``id`` is its idempotency key.
+
+    An exodus alert lists the lab's recent losses in ``related`` (``event`` is
+    the one that crossed the threshold); a digest lists its alerts in ``items``.
+    """
 
     id: str
     kind: AlertKind
@@ -160,3 +166,5 @@ class Alert:
     channel: str
     event: Event
     created: datetime
+    related: tuple[Event, ...] = ()
+    items: tuple[Alert, ...] = ()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.people import fold
-from monitor.records import AlertKind, Event
+from monitor.records import STATUS_RANK, AlertKind, Event, Status
 
 if TYPE_CHECKING:
     from config.schema import AlertSettings, LabSettings
@@ -37,6 +37,10 @@ class AlertPlan:
     kind: AlertKind
     lab: str
     channel: str
+    related: tuple[int, ...] = ()  # an exodus alert's events
+
+
+FOLLOW_UPS: dict[str, AlertKind] = {"loss": "loss_confirmed", "gain": "gain_confirmed"}
 
 
 def tracked_labs(labs: Iterable[LabSettings], catalog: Catalog) -> tuple[TrackedLab, ...]:
@@ -112,3 +116,23 @@ def plan_alerts(
         for kind in kinds:
             plans.extend(AlertPlan(alert_id(event.id, kind, lab.name, ch), kind, lab.name, ch) for ch in channels)
     return plans
+
+
+def follow_up_plans(plans: Sequence[AlertPlan], before: Status | None, event: Event,
+                    settings: AlertSettings) -> list[AlertPlan]:
+    """The follow-ups due now: the event was alerted while less than confirmed, and is confirmed now.
+
+    ``before`` is the event's status before the report being processed
+    (None for a new event, whose first alert already says "confirmed").
+    Each follow-up has its own idempotency key, so it is sent once, beside
+    the first alert and never instead of it.
+    """
+    if not settings.follow_up or before is None or event.status != "confirmed":
+        return []
+    if STATUS_RANK[before] >= STATUS_RANK["confirmed"]:
+        return []
+    return [
+        AlertPlan(alert_id(event.id, FOLLOW_UPS[p.kind], p.lab, p.channel), FOLLOW_UPS[p.kind], p.lab, p.channel)
+        for p in plans
+        if p.kind in FOLLOW_UPS
+    ]

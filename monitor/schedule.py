@@ -8,11 +8,14 @@ rate-limiting server is asked less often, never more; backoff is capped
 
 from __future__ import annotations
 
+import os
 import random
 from datetime import datetime, timedelta
 
 MAX_FEED_BACKOFF = 24 * 3600.0
 ALERT_RETRY_BASE = 10.0
+# Seconds before the first retry of an alert; tests and local receivers set it lower.
+RETRY_BASE_VARIABLE = "TALENTWATCH_ALERT_RETRY_BASE"
 ALERT_RETRY_CAP = 3600.0
 ALERT_MAX_AGE = 2 * 24 * 3600.0  # after this long undelivered, an alert is dead-lettered
 
@@ -44,6 +47,15 @@ def next_poll(
     return now + timedelta(seconds=wait)
 
 
+def alert_retry_base() -> float:
+    """The first retry delay: ``ALERT_RETRY_BASE``, unless the environment sets a positive number."""
+    try:
+        value = float(os.environ.get(RETRY_BASE_VARIABLE, ""))
+    except ValueError:
+        return ALERT_RETRY_BASE
+    return value if value > 0 else ALERT_RETRY_BASE
+
+
 def alert_retry_at(
     now: datetime,
     created: datetime,
@@ -52,9 +64,16 @@ def alert_retry_at(
     retry_after: float | None = None,
     max_age: float = ALERT_MAX_AGE,
     rng: random.Random | None = None,
+    base: float | None = None,
 ) -> datetime | None:
-    """When to try a failed alert again, or None when it has been failing too long (dead letter)."""
-    wait = min(ALERT_RETRY_BASE * 2 ** min(attempts, 20), ALERT_RETRY_CAP)
+    """When to try a failed alert again, or None when it has been failing too long (dead letter).
+
+    Exponential from ``base`` (default ``alert_retry_base()``), capped at an
+    hour, jittered by a quarter so alerts that failed together spread out;
+    a receiver's ``Retry-After`` is a floor.
+    """
+    first = alert_retry_base() if base is None else base
+    wait = min(first * 2 ** min(attempts - 1, 20), ALERT_RETRY_CAP)
     wait = jittered(wait, rng, spread=0.25)
     if retry_after is not None:
         wait = max(wait, retry_after)

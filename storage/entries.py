@@ -96,3 +96,12 @@ def feed_name_of(store: Store, entry_id: int) -> str | None:
 
 def entry_count(store: Store) -> int:
     return int(store.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+
+def mark_for_reclassification(store: Store, since: datetime | None = None) -> int:
+    """Queue stored entries (all, or those first seen since a moment) to be classified again."""
+    if since is None:
+        cur = store.execute("UPDATE entries SET classified = 0")
+    else:
+        cur = store.execute("UPDATE entries SET classified = 0 WHERE first_seen >= ?", (iso(since),))
+    return cur.rowcount

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from monitor.records import Event, Source, Status
@@ -129,3 +129,46 @@ def list_events(store: Store, *, since: datetime | None = None, limit: int | Non
 
 def event_count(store: Store) -> int:
     return int(store.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def group_events(store: Store, limit: int = 200) -> list[Event]:
+    """Recent events about unnamed groups of staff: the merge candidates for another group move."""
+    rows = store.rows("SELECT * FROM events WHERE person IS NULL ORDER BY id DESC LIMIT ?", (limit,))
+    return [_event(store, r) for r in rows]
+
+
+def detach_entry(store: Store, entry_id: int) -> list[int]:
+    """Forget what an entry reported (it changed, or is classified again); returns the events it touched."""
+    touched = [int(r["event_id"]) for r in store.rows(
+        "SELECT DISTINCT event_id FROM event_sources WHERE entry_id = ?", (entry_id,))]
+    store.execute("DELETE FROM event_sources WHERE entry_id = ?", (entry_id,))
+    return touched
+
+
+def drop_unsupported(store: Store, event_ids: Iterable[int]) -> int:
+    """Events no article supports any more go, unless an alert was made for them (history stays true)."""
+    dropped = 0
+    for event_id in event_ids:
+        if store.one("SELECT 1 FROM event_sources WHERE event_id = ?", (event_id,)) is not None:
+            continue
+        if store.one("SELECT 1 FROM outbox WHERE event_id = ?", (event_id,)) is not None:
+            continue
+        store.execute("DELETE FROM event_keys WHERE event_id = ?", (event_id,))
+        store.execute("DELETE FROM events WHERE id = ?", (event_id,))
+        dropped += 1
+    return dropped
+
+
+def settle(
+    store: Store,
+    event_id: int,
+    combine: Callable[[Iterable[float]], float],
+    strongest: Callable[[Iterable[Status]], Status],
+) -> None:
+    """Derive an event's confidence and status from its sources, so re-reading an article never inflates them."""
+    rows = store.rows("SELECT confidence, status FROM event_sources WHERE event_id = ?", (event_id,))
+    if not rows:
+        return
+    confidence = combine(float(r["confidence"] or 0.0) for r in rows)
+    status = strongest(r["status"] or "reported" for r in rows)
+    store.execute("UPDATE events SET confidence = ?, status = ? WHERE id = ?", (confidence, status, event_id))

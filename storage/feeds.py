@@ -27,6 +27,7 @@ class FeedState:
     next_poll: datetime | None
     entry_count: int
     gone: bool
+    configured_url: str | None = None  # the URL in the config; ``url`` differs after a permanent redirect
 
 
 def _state(row: dict[str, object]) -> FeedState:
@@ -45,25 +46,35 @@ def _state(row: dict[str, object]) -> FeedState:
         next_poll=from_iso(row["next_poll"]),  # type: ignore[arg-type]
         entry_count=int(row["entry_count"]),  # type: ignore[call-overload]
         gone=bool(row["gone"]),
+        configured_url=row.get("configured_url"),  # type: ignore[arg-type]
     )
 
 
 def sync_feeds(store: Store, feeds: Sequence[tuple[str, str | None]], now: datetime) -> None:
-    """Make the active feeds exactly the configured ones, keeping history of removed ones."""
+    """Make the active feeds exactly the configured ones, keeping history of removed ones.
+
+    A configured URL matches the row it was configured as first, then the row
+    fetched from that URL, so a feed that moved (301) keeps its row and history.
+    """
     urls = [url for url, _ in feeds]
     with store.transaction():
         for url, name in feeds:
-            store.execute(
-                "INSERT INTO feeds (url, name, active, added) VALUES (?, ?, 1, ?) "
-                "ON CONFLICT(url) DO UPDATE SET name = excluded.name, active = 1",
-                (url, name, iso(now)),
-            )
+            row = store.one("SELECT id FROM feeds WHERE configured_url = ?", (url,)) or store.one(
+                "SELECT id FROM feeds WHERE url = ?", (url,))
+            if row is not None:
+                store.execute("UPDATE feeds SET name = ?, active = 1, configured_url = ? WHERE id = ?",
+                              (name, url, row["id"]))
+            else:
+                store.execute("INSERT INTO feeds (url, configured_url, name, active, added) VALUES (?, ?, ?, 1, ?)",
+                              (url, url, name, iso(now)))
         placeholders = ",".join("?" * len(urls))
-        store.execute(f"UPDATE feeds SET active = 0 WHERE url NOT IN ({placeholders})", urls)
+        store.execute(f"UPDATE feeds SET active = 0 WHERE COALESCE(configured_url, url) NOT IN ({placeholders})", urls)
 
 
 def get_feed(store: Store, url: str) -> FeedState | None:
-    row = store.one("SELECT * FROM feeds WHERE url = ?", (url,))
+    """The feed configured as ``url``, else the one now fetched from ``url``."""
+    row = store.one("SELECT * FROM feeds WHERE configured_url = ?", (url,)) or store.one(
+        "SELECT * FROM feeds WHERE url = ?", (url,))
     return _state(row) if row else None
 
 

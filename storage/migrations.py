@@ -133,7 +133,28 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["state"].create({"key": str, "value": str, "updated": str}, pk="key")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1,)
+def _v2(db: sqlite_utils.Database) -> None:
+    """Exodus alerts list the lab's recent losses; digests group a channel's alerts into one message."""
+    db["outbox"].add_column("related", str)  # JSON list of event ids an exodus alert names
+    db["outbox"].add_column("digest", str)  # the digest message that carries this alert, once its period closed
+    db["outbox"].create_index(["channel", "delivered"])
+    db["outbox"].create_index(["lab", "kind", "created"])
+    db["outbox"].create_index(["digest"])
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    """Remember the URL a feed row stands for in the config, apart from the URL it is fetched from.
+
+    A permanent redirect changes where a feed is fetched (``url``), while the
+    config file still names the old URL; without this the row would no longer
+    match its config entry, and the feed would silently stop being polled.
+    """
+    db.execute("ALTER TABLE feeds ADD COLUMN configured_url TEXT")
+    db.execute("UPDATE feeds SET configured_url = url")
+    db["feeds"].create_index(["configured_url"])
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Callable[[sqlite_utils.Database], None]]) -> int:

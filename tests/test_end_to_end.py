@@ -147,3 +147,24 @@ def test_old_news_is_stored_but_not_alerted(
     assert smtp_receiver.received.snapshot() == []
     with sqlite3.connect(tmp_path / "talentwatch.db") as db:
         assert db.execute("SELECT count(*) FROM events").fetchone()[0] >= 2
+
+
+def test_reclassifying_stored_entries_sends_nothing_already_sent(
+    tmp_path: Path, run_cli: RunCli, feed_server: FeedServer, smtp_receiver: SmtpReceiver,
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    feed_url = feed_server.serve("/asia-ai.xml", seed_feed(datetime.now(UTC) - timedelta(hours=2)))
+    config = write_config(tmp_path, feed_url, smtp_receiver, webhook_receiver)
+    run_cli("once", "--config", str(config), check=True)
+    sent = len(webhook_receiver.requests)
+    with sqlite3.connect(tmp_path / "talentwatch.db") as db:
+        before = db.execute("SELECT id, person, confidence FROM events ORDER BY id").fetchall()
+
+    result = run_cli("reclassify", "--config", str(config), "--since", "30d", check=True)
+    assert "reclassified 3 entries" in result.stdout
+    run_cli("once", "--config", str(config), check=True)
+
+    assert len(webhook_receiver.requests) == sent
+    with sqlite3.connect(tmp_path / "talentwatch.db") as db:
+        after = db.execute("SELECT id, person, confidence FROM events ORDER BY id").fetchall()
+    assert after == before, "the same engine over the same entries changes nothing"

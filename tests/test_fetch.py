@@ -279,3 +279,23 @@ def test_max_age_prefers_cache_control_over_expires() -> None:
     assert max_age(httpx.Headers({"Cache-Control": "max-age=60", "Expires": expires}), now=now) == 60
     assert max_age(httpx.Headers({"Expires": expires}), now=now) == 300
     assert max_age(httpx.Headers({"Cache-Control": "no-cache"}), now=now) is None
+
+
+@pytest.mark.parametrize("layout", ["aiohttp", "sharded", "single"])
+def test_every_client_layout_fetches_decodes_and_asks_conditionally(feed_server: FeedServer, layout: str) -> None:
+    url = feed_server.serve("/feed.xml", FEED * 20, etag='"v1"', gzip=True)
+    first = run(fetch(url, layout=layout))
+    assert first.content == FEED * 20
+    second = run(fetch(url, etag=first.etag, layout=layout))
+    assert second.not_modified and second.content is None
+    assert feed_server.requests_to("/feed.xml")[1].headers["If-None-Match"] == '"v1"'
+    # and no cookie a feed sets is sent to the next one
+    cookie = feed_server.serve("/cookie.xml", FEED, headers={"Set-Cookie": "track=1; Path=/"})
+
+    async def twice() -> None:
+        async with Fetcher(allow_private=LOCAL, layout=layout) as fetcher:  # type: ignore[arg-type]
+            await fetcher.fetch(FeedForUpdate(cookie))
+            await fetcher.fetch(FeedForUpdate(url))
+
+    run(twice())
+    assert "Cookie" not in feed_server.requests_to("/feed.xml")[-1].headers

@@ -12,6 +12,8 @@ reads the outcome from the exception type::
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from config.schema import EmailChannel, WebhookChannel
@@ -22,11 +24,15 @@ from monitor.records import Alert
 __all__ = ["deliver", "send_email", "send_webhook", "sign", "verify"]
 
 
-async def deliver(alert: Alert, channel: EmailChannel | WebhookChannel, *, client: httpx.AsyncClient) -> None:
-    """Send ``alert`` on ``channel``; the shared ``client`` serves webhooks and is unused for email."""
+async def deliver(alert: Alert, channel: EmailChannel | WebhookChannel, *, client: httpx.AsyncClient,
+                  templates: Path | None = None) -> None:
+    """Send ``alert`` on ``channel``; the shared ``client`` serves webhooks and is unused for email.
+
+    ``templates`` is the user's template folder (``alerts.templates``), if any.
+    """
     if isinstance(channel, WebhookChannel):
-        await send_webhook(client, channel, alert)
+        await send_webhook(client, channel, alert, templates=templates)
     elif isinstance(channel, EmailChannel):
-        await send_email(channel, alert)
+        await send_email(channel, alert, templates=templates)
     else:
         raise TypeError(f"not an alert channel: {type(channel).__name__}")

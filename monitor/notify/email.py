@@ -13,6 +13,7 @@ import asyncio
 import smtplib
 import ssl
 from email.message import EmailMessage
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from monitor.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
@@ -104,13 +105,14 @@ async def send_email(
     alert: Alert,
     *,
     tls_context: ssl.SSLContext | None = None,
+    templates: Path | None = None,
 ) -> None:
     """Send one alert to every recipient of ``channel``, or raise a DeliveryError.
 
     ``tls_context`` defaults to the system's trusted CAs with hostname
     checking; pass another to trust a private CA.
     """
-    message = email_message(alert, channel)
+    message = email_message(alert, channel, templates=templates)
     tls = tls_context or ssl.create_default_context()
     label = _label(channel)
     try:

@@ -40,7 +40,10 @@ URL_MAX = 2000
 # subject always fits, and RFC 5322's hard limit is 998.
 EMAIL_POLICY = email.policy.default.clone(max_line_length=250)
 
-_KIND_LABELS = {"loss": "loss", "gain": "gain", "test": "test alert"}
+_KIND_LABELS = {"loss": "loss", "gain": "gain", "test": "test alert", "loss_confirmed": "loss, now confirmed",
+                "gain_confirmed": "gain, now confirmed", "exodus": "exodus", "digest": "digest"}
+# Alerts about several events render in ``monitor.notify.summaries``.
+SUMMARY_KINDS = frozenset({"exodus", "digest"})
 
 
 # ── shared view of an alert ──────────────────────────────────────────────────
@@ -64,7 +67,7 @@ def _source_view(source: Source) -> dict[str, Any]:
 def _view(alert: Alert) -> dict[str, Any]:
     event = alert.event
     lab = one_line(alert.lab, NAME_MAX)
-    headline_org = event.to_org if alert.kind == "gain" else event.from_org
+    headline_org = event.to_org if alert.kind in ("gain", "gain_confirmed") else event.from_org
     return {
         "alert_id": one_line(alert.id, 200),
         "kind": alert.kind,
@@ -106,13 +109,22 @@ def _render(name: str, view: dict[str, Any], templates: Path | None) -> str:
 
 def headline(alert: Alert, *, templates: Path | None = None) -> str:
     """One line naming who moved and the tracked lab: "Yan Zhijie left Alibaba Tongyi Lab for …"."""
+    if alert.kind in SUMMARY_KINDS:
+        from monitor.notify import summaries
+
+        return str(summaries.view(alert, templates=templates)["headline"])
     return one_line(_render("headline.txt.j2", _view(alert), templates), SUBJECT_MAX - 20)
 
 
 def subject(alert: Alert, *, templates: Path | None = None) -> str:
     """The email subject: always one line, never longer than ``SUBJECT_MAX``."""
-    view = _view(alert)
-    view["headline"] = headline(alert, templates=templates)
+    if alert.kind in SUMMARY_KINDS:
+        from monitor.notify import summaries
+
+        view = summaries.view(alert, templates=templates)
+    else:
+        view = _view(alert)
+        view["headline"] = headline(alert, templates=templates)
     return one_line(_render("subject.txt.j2", view, templates), SUBJECT_MAX)
 
 
@@ -145,12 +157,16 @@ def event_body(event: Event) -> dict[str, Any]:
     }
 
 
-def webhook_body(alert: Alert) -> dict[str, Any]:
+def webhook_body(alert: Alert, *, templates: Path | None = None) -> dict[str, Any]:
     """The contract body of DESIGN.md ("Webhook request"), with a few added fields.
 
     Values go out as stored: JSON escaping makes them safe to carry, and a
     receiver doing its own processing wants the original text, not ours.
     """
+    if alert.kind in SUMMARY_KINDS:
+        from monitor.notify import summaries
+
+        return summaries.webhook_body(alert)
     return {
         "type": f"talent.{alert.kind}",
         "id": alert.id,
@@ -189,10 +205,14 @@ def _listing(lines: list[str], limit: int) -> str:
     return "\n".join(out)
 
 
-def slack_body(alert: Alert) -> dict[str, Any]:
+def slack_body(alert: Alert, *, templates: Path | None = None) -> dict[str, Any]:
     """A Slack incoming-webhook message: plain ``text`` for notifications, blocks for the channel."""
+    if alert.kind in SUMMARY_KINDS:
+        from monitor.notify import summaries
+
+        return summaries.slack_body(alert, templates=templates)
     view = _view(alert)
-    title = headline(alert)
+    title = headline(alert, templates=templates)
     if alert.kind == "test":
         title = f"[test] {title}"
     lines = []
@@ -230,7 +250,8 @@ def slack_body(alert: Alert) -> dict[str, Any]:
 # ── Discord ──────────────────────────────────────────────────────────────────
 
 _DISCORD_SPECIAL = "\\*_~`|>[]()<"
-_COLOURS = {"loss": 0xC0392B, "gain": 0x27AE60, "test": 0x7F8C8D}
+_COLOURS = {"loss": 0xC0392B, "gain": 0x27AE60, "test": 0x7F8C8D, "loss_confirmed": 0xC0392B,
+            "gain_confirmed": 0x27AE60, "exodus": 0x8E1B10, "digest": 0x2C3E50}
 DISCORD_DESCRIPTION_MAX = 3500  # of 4096; keeps the embed's total under Discord's 6000
 
 
@@ -242,13 +263,17 @@ def _discord_url(url: str) -> str:
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
 
 
-def discord_body(alert: Alert) -> dict[str, Any]:
+def discord_body(alert: Alert, *, templates: Path | None = None) -> dict[str, Any]:
     """A Discord webhook message: short ``content`` and one embed, with mentions disabled.
 
     ``allowed_mentions`` is empty so an article saying "@everyone" pings nobody.
     """
+    if alert.kind in SUMMARY_KINDS:
+        from monitor.notify import summaries
+
+        return summaries.discord_body(alert, templates=templates)
     view = _view(alert)
-    title = headline(alert)
+    title = headline(alert, templates=templates)
     if alert.kind == "test":
         title = f"[test] {title}"
     lines = []
@@ -305,10 +330,22 @@ def email_message(alert: Alert, channel: EmailChannel, *, templates: Path | None
     ``Date`` is the alert's creation time, not the sending time, so the
     message is the same bytes on every retry.
     """
+    if alert.kind in SUMMARY_KINDS:
+        from monitor.notify import summaries
+
+        view = summaries.view(alert, templates=templates)
+        body = "digest" if alert.kind == "digest" else "exodus"
+        return _email(alert, channel, view, templates, f"email_{body}")
     view = _view(alert)
     view["headline"] = headline(alert, templates=templates)
+    return _email(alert, channel, view, templates, "email")
+
+
+def _email(alert: Alert, channel: EmailChannel, view: dict[str, Any], templates: Path | None,
+           stem: str) -> EmailMessage:
+    """The message around a rendered view: headers from the alert, parts from ``{stem}.txt.j2``/``.html.j2``."""
     msg = EmailMessage(policy=EMAIL_POLICY)
-    msg["Subject"] = subject(alert, templates=templates)
+    msg["Subject"] = one_line(_render("subject.txt.j2", view, templates), SUBJECT_MAX)
     msg["From"] = one_line(channel.sender)
     msg["To"] = ", ".join(one_line(addr) for addr in channel.to)
     created = alert.created if alert.created.tzinfo else alert.created.replace(tzinfo=UTC)
@@ -317,7 +354,7 @@ def email_message(alert: Alert, channel: EmailChannel, *, templates: Path | None
     msg["X-Talentwatch-Alert"] = one_line(alert.id, 200)
     msg["X-Talentwatch-Kind"] = alert.kind
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(_render("email.txt.j2", view, templates))
-    msg.add_alternative(_render("email.html.j2", view, templates), subtype="html")
+    msg.set_content(_render(f"{stem}.txt.j2", view, templates))
+    msg.add_alternative(_render(f"{stem}.html.j2", view, templates), subtype="html")
     return msg
 

@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 USER_AGENT = "talentwatch/0.1 (+alerts)"
 DEFAULT_TOLERANCE = 300.0  # seconds a receiver should accept between our clock and theirs
 
-_BODIES: dict[str, Callable[[Alert], dict[str, Any]]] = {
+_BODIES: dict[str, Callable[..., dict[str, Any]]] = {
     "json": webhook_body,
     "slack": slack_body,
     "discord": discord_body,
@@ -94,9 +95,9 @@ def verify(
 # ── sending ──────────────────────────────────────────────────────────────────
 
 
-def request_body(channel: WebhookChannel, alert: Alert) -> bytes:
+def request_body(channel: WebhookChannel, alert: Alert, *, templates: Path | None = None) -> bytes:
     """The exact bytes we POST (and sign): compact UTF-8 JSON in the channel's format."""
-    body = _BODIES[channel.format](alert)
+    body = _BODIES[channel.format](alert, templates=templates)
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -152,6 +153,7 @@ async def send_webhook(
     alert: Alert,
     *,
     now: datetime | None = None,
+    templates: Path | None = None,
 ) -> None:
     """POST one alert; return on 2xx, else raise a Transient or Permanent DeliveryError.
 
@@ -159,7 +161,7 @@ async def send_webhook(
     to fix, not something to retry.
     """
     now = now or datetime.now(UTC)
-    body = request_body(channel, alert)
+    body = request_body(channel, alert, templates=templates)
     headers = request_headers(channel, alert, body, now)
     label = _label(channel)
     try:

@@ -1,0 +1,199 @@
+"""A polling cycle over N realistic feeds with 100 ms latency each, next to bare fetch loops.
+
+Measured in one run, against the same local server:
+- bare loops that only download every body: aiohttp (the floor), one
+  httpx client, eight sharded httpx clients, httpx over the aiohttp transport;
+- talentwatch's ``Fetcher`` in each of its layouts (address checks, caps, decoding);
+- talentwatch's full cycle (``run_once``): a first one where every feed
+  answers 200 and is parsed, classified and stored, and a second where every
+  feed answers 304. CPU counts the parser processes too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.feeds import FeedFarm
+
+Loop = Callable[[list[str], int], Coroutine[Any, Any, int]]
+
+
+async def _gather_bounded(urls: list[str], concurrency: int, get: Callable[[str], Awaitable[int]]) -> int:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(url: str) -> int:
+        async with gate:
+            return await get(url)
+
+    return sum(await asyncio.gather(*(one(u) for u in urls)))
+
+
+async def loop_aiohttp(urls: list[str], concurrency: int) -> int:
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def get(url: str) -> int:
+            async with session.get(url) as response:
+                return len(await response.read())
+
+        return await _gather_bounded(urls, concurrency, get)
+
+
+def _httpx_client(concurrency: int, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(limits=limits, transport=transport, trust_env=False)
+
+
+async def loop_httpx(urls: list[str], concurrency: int) -> int:
+    async with _httpx_client(concurrency) as client:
+
+        async def get(url: str) -> int:
+            return len((await client.get(url)).content)
+
+        return await _gather_bounded(urls, concurrency, get)
+
+
+async def loop_httpx_sharded(urls: list[str], concurrency: int, shards: int = 8) -> int:
+    clients = [_httpx_client(max(1, concurrency // shards)) for _ in range(shards)]
+    try:
+
+        async def get(url: str) -> int:
+            return len((await clients[hash(url) % shards].get(url)).content)
+
+        return await _gather_bounded(urls, concurrency, get)
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def loop_httpx_aiohttp(urls: list[str], concurrency: int) -> int:
+    from httpx_aiohttp import AiohttpTransport
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with _httpx_client(concurrency, AiohttpTransport(limits=limits, trust_env=False)) as client:
+
+        async def get(url: str) -> int:
+            return len((await client.get(url)).content)
+
+        return await _gather_bounded(urls, concurrency, get)
+
+
+def fetcher_loop(layout: str) -> Loop:
+    async def run(urls: list[str], concurrency: int) -> int:
+        from monitor.fetch import Fetcher
+        from monitor.records import FeedForUpdate
+
+        async with Fetcher(concurrency=concurrency, per_host=concurrency, allow_private=True,
+                           layout=layout) as fetcher:  # type: ignore[arg-type]
+
+            async def get(url: str) -> int:
+                return len((await fetcher.fetch(FeedForUpdate(url))).content or b"")
+
+            return sum(await asyncio.gather(*(get(u) for u in urls)))
+
+    return run
+
+
+LOOPS: dict[str, Loop] = {
+    "bare aiohttp": loop_aiohttp,
+    "bare httpx, one client": loop_httpx,
+    "bare httpx, 8 sharded clients": loop_httpx_sharded,
+    "bare httpx over aiohttp transport": loop_httpx_aiohttp,
+    "Fetcher layout=single": fetcher_loop("single"),
+    "Fetcher layout=sharded": fetcher_loop("sharded"),
+    "Fetcher layout=aiohttp": fetcher_loop("aiohttp"),
+}
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def time_loop(loop: Loop, urls: list[str], concurrency: int) -> dict[str, float]:
+    cpu0, wall0 = _cpu(), time.perf_counter()
+    size = asyncio.run(loop(urls, concurrency))
+    wall, cpu = time.perf_counter() - wall0, _cpu() - cpu0
+    return {"wall_s": round(wall, 2), "responses_per_s": round(len(urls) / wall), "cpu_s": round(cpu, 2),
+            "mb": round(size / 2**20)}
+
+
+def talentwatch_cycles(urls: list[str], concurrency: int) -> list[dict[str, float]]:
+    """Two cycles of one runtime on a fresh database, as the daemon runs them: all 200, then all 304.
+
+    The first parses (in the parser processes), classifies, merges and stores
+    every entry; the second costs only the conditional GETs and their bookkeeping.
+    """
+    from config.loader import load_config
+    from monitor.app import open_runtime
+    from monitor.pipeline import poll_feed, sync_feeds
+
+    async def cycles(settings: Any) -> list[dict[str, float]]:
+        results = []
+        async with open_runtime(settings) as rt:
+            await rt.run(sync_feeds, rt)
+            for _ in range(2):
+                cpu0, wall0 = _cpu_with_parsers(rt), time.perf_counter()
+                outcomes = await asyncio.gather(*(poll_feed(rt, url) for url in urls))
+                wall, cpu = time.perf_counter() - wall0, _cpu_with_parsers(rt) - cpu0
+                results.append({"wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+                                "cpu_ms_per_feed": round(cpu / len(urls) * 1000, 2),
+                                "errors": sum(1 for o in outcomes if o.error),
+                                "new_entries": sum(o.new_entries for o in outcomes),
+                                "events": sum(o.events for o in outcomes)})
+        return results
+
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "talentwatch.toml"
+        feeds = "".join(f'[[feeds]]\nurl = "{url}"\n' for url in urls)
+        config.write_text(
+            f'[storage]\npath = "tw.db"\n[polling]\nconcurrency = {concurrency}\nper_host = {concurrency}\n'
+            f'allow_private = true\ntimeout = "60s"\n'
+            f'[[labs]]\nname = "OpenAI"\n[[labs]]\nname = "Alibaba"\n[[labs]]\nname = "Google DeepMind"\n{feeds}',
+            "utf-8")
+        return asyncio.run(cycles(load_config(config)))
+
+
+def _cpu_with_parsers(rt: Any) -> float:
+    """This process's CPU plus the live parser processes' (they are not reaped, so RUSAGE_CHILDREN misses them)."""
+    total = _cpu()
+    pool = getattr(rt.parser, "_pool", None)
+    for pid in list(getattr(pool, "_processes", {}) or {}):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def bench_polling(feeds: int, concurrency: int, latency: float, loops: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"feeds": feeds, "concurrency": concurrency, "latency_s": latency,
+                           "latency_floor_s": round(feeds / concurrency * latency, 2)}
+    with FeedFarm(feeds, latency) as farm:
+        urls = farm.urls()
+        out["mean_feed_kb"] = round(farm.mean_size / 1024, 1)
+        if loops:
+            for name, loop in LOOPS.items():
+                out[name] = time_loop(loop, urls, concurrency)
+                print(f"  {name}: {out[name]}", flush=True)
+        first, second = talentwatch_cycles(urls, concurrency)
+        out["talentwatch first cycle (all 200)"] = first
+        out["talentwatch second cycle (all 304)"] = second
+        print(f"  talentwatch first cycle (all 200): {first}", flush=True)
+        print(f"  talentwatch second cycle (all 304): {second}", flush=True)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out["peak_rss_mb"] = {"main process": round(own), "largest child (server or parser)": round(kids)}
+    return out
