@@ -129,3 +129,24 @@ def test_a_dead_letter_can_be_queued_again(store: Store, event_id: int) -> None:
     assert [r.state for r in outbox_db.list_alerts(store, state="dead")] == ["dead"]
     assert outbox_db.requeue(store, "msg_2", NOW)
     assert not outbox_db.requeue(store, "msg_2", NOW)
+
+
+def test_a_backup_is_a_consistent_copy_taken_while_the_database_is_open(store: Store, event_id: int,
+                                                                          tmp_path: Path) -> None:
+    from storage.backup import backup
+
+    target = tmp_path / "copies" / "tw-backup.db"
+    assert backup(store, target) > 0
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT person FROM events").fetchall() == [("Yan Zhijie",)]
+    assert not target.with_name("tw-backup.db.partial").exists()
+
+
+def test_a_backup_onto_the_database_itself_is_refused(store: Store) -> None:
+    from monitor.errors import StorageError
+    from storage.backup import backup
+
+    assert store.path is not None
+    with pytest.raises(StorageError, match="onto itself"):
+        backup(store, store.path)
