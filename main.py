@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
 
+    backup = with_config("backup", "write a consistent copy of the database while the daemon runs")
+    backup.add_argument("path", type=Path, help="where to write the copy")
+
     reclassify = with_config("reclassify", "run the current engine again over stored entries")
     reclassify.add_argument("--since", help="only entries first seen within this long, e.g. 30d")
 

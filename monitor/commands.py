@@ -30,6 +30,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "events": cmd_events,
         "classify": cmd_classify,
         "reclassify": cmd_reclassify,
+        "backup": cmd_backup,
         "alerts": cmd_alerts,
         "feeds": cmd_feeds,
     }[args.command]
@@ -137,6 +138,20 @@ def cmd_events(args: argparse.Namespace) -> int:
         sys.stdout.write(events_csv(events))
     else:
         print(events_text(events))
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage import open_store
+    from storage.backup import backup
+
+    settings = _settings(args.config)
+    store = open_store(settings.storage.path)
+    try:
+        size = backup(store, args.path)
+    finally:
+        store.close()
+    print(f"backed up {settings.storage.path} to {args.path} ({size / 1024:.0f} KiB)")
     return EXIT_OK
 
 
