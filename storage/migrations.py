@@ -12,7 +12,7 @@ import sqlite_utils
 
 
 def _v1(db: sqlite_utils.Database) -> None:
-    db["feeds"].create(
+    db.table("feeds").create(
         {
             "id": int,
             "url": str,
@@ -34,9 +34,9 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null={"url", "active", "error_count", "entry_count", "gone"},
         defaults={"active": 1, "error_count": 0, "entry_count": 0, "gone": 0},
     )
-    db["feeds"].create_index(["url"], unique=True)
+    db.table("feeds").create_index(["url"], unique=True)
 
-    db["entries"].create(
+    db.table("entries").create(
         {
             "id": int,
             "feed_id": int,
@@ -56,10 +56,10 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null={"feed_id", "key", "title", "summary", "content_hash", "first_seen", "classified"},
         defaults={"classified": 0},
     )
-    db["entries"].create_index(["feed_id", "key"], unique=True)
-    db["entries"].create_index(["classified"])
+    db.table("entries").create_index(["feed_id", "key"], unique=True)
+    db.table("entries").create_index(["classified"])
 
-    db["events"].create(
+    db.table("events").create(
         {
             "id": int,
             "person": str,
@@ -77,17 +77,17 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"confidence", "status", "first_seen", "updated"},
     )
-    db["events"].create_index(["first_seen"])
+    db.table("events").create_index(["first_seen"])
 
     # Normalised spellings of an event's person, so a new report finds its event.
-    db["event_keys"].create(
+    db.table("event_keys").create(
         {"event_id": int, "key": str},
         pk=("event_id", "key"),
         foreign_keys=[("event_id", "events", "id")],
     )
-    db["event_keys"].create_index(["key"])
+    db.table("event_keys").create_index(["key"])
 
-    db["event_sources"].create(
+    db.table("event_sources").create(
         {
             "id": int,
             "event_id": int,
@@ -105,10 +105,10 @@ def _v1(db: sqlite_utils.Database) -> None:
         foreign_keys=[("event_id", "events", "id"), ("entry_id", "entries", "id")],
         not_null={"event_id", "entry_id", "title", "seen"},
     )
-    db["event_sources"].create_index(["event_id", "entry_id"], unique=True)
-    db["event_sources"].create_index(["entry_id"])
+    db.table("event_sources").create_index(["event_id", "entry_id"], unique=True)
+    db.table("event_sources").create_index(["entry_id"])
 
-    db["outbox"].create(
+    db.table("outbox").create(
         {
             "id": str,  # the idempotency key: event x channel x kind x lab
             "event_id": int,
@@ -127,19 +127,19 @@ def _v1(db: sqlite_utils.Database) -> None:
         not_null={"event_id", "kind", "lab", "channel", "state", "attempts", "created"},
         defaults={"state": "pending", "attempts": 0},
     )
-    db["outbox"].create_index(["state", "next_attempt"])
+    db.table("outbox").create_index(["state", "next_attempt"])
 
     # Small facts the daemon shares with `status`: config state, last cycle.
-    db["state"].create({"key": str, "value": str, "updated": str}, pk="key")
+    db.table("state").create({"key": str, "value": str, "updated": str}, pk="key")
 
 
 def _v2(db: sqlite_utils.Database) -> None:
     """Exodus alerts list the lab's recent losses; digests group a channel's alerts into one message."""
-    db["outbox"].add_column("related", str)  # JSON list of event ids an exodus alert names
-    db["outbox"].add_column("digest", str)  # the digest message that carries this alert, once its period closed
-    db["outbox"].create_index(["channel", "delivered"])
-    db["outbox"].create_index(["lab", "kind", "created"])
-    db["outbox"].create_index(["digest"])
+    db.table("outbox").add_column("related", str)  # JSON list of event ids an exodus alert names
+    db.table("outbox").add_column("digest", str)  # the digest message that carries this alert, once its period closed
+    db.table("outbox").create_index(["channel", "delivered"])
+    db.table("outbox").create_index(["lab", "kind", "created"])
+    db.table("outbox").create_index(["digest"])
 
 
 def _v3(db: sqlite_utils.Database) -> None:
@@ -151,7 +151,7 @@ def _v3(db: sqlite_utils.Database) -> None:
     """
     db.execute("ALTER TABLE feeds ADD COLUMN configured_url TEXT")
     db.execute("UPDATE feeds SET configured_url = url")
-    db["feeds"].create_index(["configured_url"])
+    db.table("feeds").create_index(["configured_url"])
 
 
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
