@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+
+import pytest
 
 from monitor.notify.webhook import verify
 from tests.conftest import DATA, RunCli
@@ -66,12 +69,24 @@ secret = "{SECRET}"
     return config
 
 
+@pytest.fixture
+def seeded(
+    tmp_path: Path, feed_server: FeedServer, smtp_receiver: SmtpReceiver, webhook_receiver: WebhookReceiver
+) -> Callable[[timedelta], Path]:
+    """Serve the seed story published ``age`` ago and write a config that polls it; returns the config."""
+
+    def make(age: timedelta = timedelta(hours=2)) -> Path:
+        feed_url = feed_server.serve("/asia-ai.xml", seed_feed(datetime.now(UTC) - age))
+        return write_config(tmp_path, feed_url, smtp_receiver, webhook_receiver)
+
+    return make
+
+
 def test_one_alert_per_departure_on_each_channel_with_both_sources(
-    tmp_path: Path, run_cli: RunCli, feed_server: FeedServer, smtp_receiver: SmtpReceiver,
-    webhook_receiver: WebhookReceiver,
+    tmp_path: Path, seeded: Callable[..., Path], run_cli: RunCli, feed_server: FeedServer,
+    smtp_receiver: SmtpReceiver, webhook_receiver: WebhookReceiver,
 ) -> None:
-    feed_url = feed_server.serve("/asia-ai.xml", seed_feed(datetime.now(UTC) - timedelta(hours=2)))
-    config = write_config(tmp_path, feed_url, smtp_receiver, webhook_receiver)
+    config = seeded()
 
     first = run_cli("once", "--config", str(config))
     assert first.returncode == 0, first.stderr
@@ -113,12 +128,8 @@ def test_one_alert_per_departure_on_each_channel_with_both_sources(
     assert joined and "01" in (joined[0][0] or ""), "the joiner is stored as a gain for Tongyi, not a loss"
 
 
-def test_events_command_lists_the_departures_as_json_and_csv(
-    tmp_path: Path, run_cli: RunCli, feed_server: FeedServer, smtp_receiver: SmtpReceiver,
-    webhook_receiver: WebhookReceiver,
-) -> None:
-    feed_url = feed_server.serve("/asia-ai.xml", seed_feed(datetime.now(UTC) - timedelta(hours=2)))
-    config = write_config(tmp_path, feed_url, smtp_receiver, webhook_receiver)
+def test_events_command_lists_the_departures_as_json_and_csv(seeded: Callable[..., Path], run_cli: RunCli) -> None:
+    config = seeded()
     run_cli("once", "--config", str(config), check=True)
 
     listed = run_cli("events", "--config", str(config), "--lab", "Tongyi Lab", "--since", "30d", "--json",
@@ -137,11 +148,10 @@ def test_events_command_lists_the_departures_as_json_and_csv(
 
 
 def test_old_news_is_stored_but_not_alerted(
-    tmp_path: Path, run_cli: RunCli, feed_server: FeedServer, smtp_receiver: SmtpReceiver,
+    tmp_path: Path, seeded: Callable[..., Path], run_cli: RunCli, smtp_receiver: SmtpReceiver,
     webhook_receiver: WebhookReceiver,
 ) -> None:
-    feed_url = feed_server.serve("/asia-ai.xml", seed_feed(datetime.now(UTC) - timedelta(days=60)))
-    config = write_config(tmp_path, feed_url, smtp_receiver, webhook_receiver)
+    config = seeded(timedelta(days=60))
     run_cli("once", "--config", str(config), check=True)
     assert webhook_receiver.requests == []
     assert smtp_receiver.received.snapshot() == []
@@ -150,11 +160,9 @@ def test_old_news_is_stored_but_not_alerted(
 
 
 def test_reclassifying_stored_entries_sends_nothing_already_sent(
-    tmp_path: Path, run_cli: RunCli, feed_server: FeedServer, smtp_receiver: SmtpReceiver,
-    webhook_receiver: WebhookReceiver,
+    tmp_path: Path, seeded: Callable[..., Path], run_cli: RunCli, webhook_receiver: WebhookReceiver
 ) -> None:
-    feed_url = feed_server.serve("/asia-ai.xml", seed_feed(datetime.now(UTC) - timedelta(hours=2)))
-    config = write_config(tmp_path, feed_url, smtp_receiver, webhook_receiver)
+    config = seeded()
     run_cli("once", "--config", str(config), check=True)
     sent = len(webhook_receiver.requests)
     with sqlite3.connect(tmp_path / "talentwatch.db") as db:
