@@ -60,3 +60,7 @@ def test_case(case: dict[str, Any]) -> None:
     assert len(result.moves) == len(expected), _describe(result.moves)
     for want in expected:
         assert any(_matches(want, m) for m in result.moves), (want, _describe(result.moves))
+    # `statuses` (optional) gives each expected move's status, in the order of `moves`.
+    for want, status in zip(expected, case.get("statuses", []), strict=False):
+        move = next(m for m in result.moves if _matches(want, m))
+        assert move.status == status, (want, move.status, move.evidence)

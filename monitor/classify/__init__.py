@@ -21,11 +21,12 @@ class Engine(Protocol):
 @functools.cache
 def default_engine() -> Engine:
     """The built-in rule engine; lexicons and catalog are loaded once per process."""
+    from monitor.catalog import default_catalog
     from monitor.classify.engine import RuleEngine
     from monitor.classify.lexicon import load_lexicons
-    from monitor.classify.orgs import OrgFinder, load_catalog
+    from monitor.classify.orgs import OrgFinder
 
-    return RuleEngine(load_lexicons(), OrgFinder(load_catalog()))
+    return RuleEngine(load_lexicons(), OrgFinder(default_catalog()))
 
 
 def classify(article: Article) -> Classification:

@@ -9,6 +9,7 @@ Latin-script phrases match on word boundaries, CJK phrases anywhere.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +24,8 @@ KINDS = frozenset(
     {
         "leave", "lose", "join", "hire", "appoint", "found", "return", "from", "to", "background",
         "weak_background", "stopover", "negation", "rumour", "confirm", "report", "internal",
-        "non_ai", "speech", "report_to", "pronoun", "group", "role", "ai_context",
+        "non_ai", "speech", "report_to", "pronoun", "group", "role", "ai_context", "replaces",
+        "replaced_by", "cofounders",
     }
 )
 EVENT_KINDS = frozenset({"leave", "lose", "join", "hire", "appoint", "found", "return"})
@@ -43,6 +45,7 @@ class Cue:
 
 _LATIN_WORD = re.compile(r"[0-9a-z\u00c0-\u024f]+")
 _LATIN_CHAR = re.compile(r"[0-9a-z\u00c0-\u024f]")
+_LATIN_SET = frozenset("0123456789abcdefghijklmnopqrstuvwxyz" + "".join(map(chr, range(0xC0, 0x250))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,10 @@ class Lexicon:
     by_char: Mapping[str, tuple[str, ...]]  # first CJK character -> phrases, longest first
     from_suffixes: tuple[str, ...] = ()  # "sov" languages: particles right after an organisation
     to_suffixes: tuple[str, ...] = ()
+    first_words: frozenset[str] = frozenset()  # keys of by_word
+    first_chars: re.Pattern[str] | None = None  # one character class of by_char's keys
+    # "the company", "the Paris start-up", "la start-up", "该公司": an organisation named before.
+    org_anaphor: re.Pattern[str] | None = None
 
     def cues(self, text: str) -> list[Cue]:
         """Every cue in ``text``, leftmost-longest, in text order."""
@@ -70,20 +77,21 @@ class Lexicon:
         if len(lowered) != len(text):
             lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         found: list[tuple[int, int, str]] = []
-        for m in _LATIN_WORD.finditer(lowered):
-            for phrase in self.by_word.get(m.group(), ()):
-                end = m.start() + len(phrase)
-                if lowered.startswith(phrase, m.start()) and (
-                    not phrase[-1].isalnum() or end >= len(lowered) or not _LATIN_CHAR.match(lowered, end)
-                ):
-                    found.append((m.start(), end, phrase))
-                    break
-        if self.by_char:
-            for i, ch in enumerate(lowered):
-                phrases = self.by_char.get(ch)
-                if not phrases:
-                    continue
+        # Only the words that start some phrase are looked at, found by str.find (C speed).
+        for word in self.first_words.intersection(_LATIN_WORD.findall(lowered)):
+            phrases = self.by_word[word]
+            for i in _word_starts(word, lowered):
                 for phrase in phrases:
+                    end = i + len(phrase)
+                    if lowered.startswith(phrase, i) and (
+                        not phrase[-1].isalnum() or lowered[end : end + 1] not in _LATIN_SET
+                    ):
+                        found.append((i, end, phrase))
+                        break
+        if self.first_chars is not None:
+            for m in self.first_chars.finditer(lowered):
+                i = m.start()
+                for phrase in self.by_char[m.group()]:
                     if lowered.startswith(phrase, i) and _hangul_edges_ok(lowered, i, phrase):
                         found.append((i, i + len(phrase), phrase))
                         break
@@ -95,6 +103,29 @@ class Lexicon:
                 out.append(Cue(self.kinds_of[phrase], start, end, text[start:end]))
                 last = end
         return out
+
+
+def _word_starts(word: str, text: str) -> list[int]:
+    """Where ``word`` stands as a whole word: str.find for long words, a regex for short ones.
+
+    A short word ("a", "to") is inside many others, so finding it by
+    substring would test every one of them; the regex engine does that in C.
+    """
+    if len(word) <= 3:
+        return [m.start() for m in _word_pattern(word).finditer(text)]
+    out = []
+    size = len(word)
+    i = text.find(word)
+    while i >= 0:
+        if (i == 0 or text[i - 1] not in _LATIN_SET) and text[i + size : i + size + 1] not in _LATIN_SET:
+            out.append(i)
+        i = text.find(word, i + size)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_pattern(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![0-9a-z\u00c0-\u024f]){re.escape(word)}(?![0-9a-z\u00c0-\u024f])")
 
 
 def _hangul_edges_ok(text: str, i: int, phrase: str) -> bool:
@@ -149,6 +180,22 @@ def compile_lexicon(lang: str, data: Mapping[str, object], where: str = "<lexico
         by_char={k: tuple(v) for k, v in by_char.items()},
         from_suffixes=suffixes["from"],
         to_suffixes=suffixes["to"],
+        first_words=frozenset(by_word),
+        org_anaphor=_anaphor_pattern(_strings(data.get("anaphor_determiners")), _strings(data.get("anaphor_nouns"))),
+        first_chars=re.compile("[" + "".join(re.escape(c) for c in sorted(by_char)) + "]") if by_char else None,
+    )
+
+
+def _anaphor_pattern(determiners: Iterable[str], nouns: Iterable[str]) -> re.Pattern[str] | None:
+    """A determiner, at most one capitalised word ("the Paris start-up"), then an organisation noun."""
+    dets = sorted({d.casefold() for d in determiners if d}, key=len, reverse=True)
+    heads = sorted({n.casefold() for n in nouns if n}, key=len, reverse=True)
+    if not dets or not heads:
+        return None
+    det = "|".join(map(re.escape, dets))
+    noun = "|".join(map(re.escape, heads))
+    return re.compile(
+        rf"(?<![0-9A-Za-z\u00c0-\u024f])(?i:{det})(?:\s*|\s+[A-Z][\w.\-]*\s+)(?i:{noun})(?![0-9A-Za-z\u00c0-\u024f])"
     )
 
 

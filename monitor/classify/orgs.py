@@ -9,18 +9,13 @@ stand where an organisation must ("joins Foo Labs", "launches Bar Ventures").
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
-from monitor.catalog import Catalog, Org, default_catalog, fold_name
-from monitor.errors import ConfigError
-
-EXTRA_ORGS = Path(__file__).resolve().parent.parent.parent / "config" / "lexicons" / "extra-orgs.toml"
+from monitor.catalog import Catalog, Org
 
 # What may stand between an owner and its unit: a possessive, "at", "of", 的, の, 의 ...
 _JOINER = re.compile(
-    r"^(?:'s?|\s*(?:'s)?\s*(?:new\s+)?|\s+(?:at|of|in|di|bei|von|de|du|chez|en|del)\s+|\s*(?:的|の|의)\s*)$",
+    r"^(?:'s?|\s*(?:'s)?\s*(?:new\s+)?|\s+(?:at|of|in|di|milik|bei|von|de|du|chez|en|del|owned\s+by)\s+|\s*(?:的|の|의)\s*)$",
     re.IGNORECASE,
 )
 _UNKNOWN = re.compile(
@@ -42,38 +37,6 @@ class OrgSpan:
     name: str  # canonical name when known, else the surface
     root: str  # root's name (the company), or the surface when unknown
     root_id: str
-
-
-def load_catalog(extra: Path = EXTRA_ORGS) -> Catalog:
-    """The built-in catalog, with the classifier's own additions layered on top.
-
-    An addition whose id or alias the catalog already has is skipped rather
-    than refused, so the catalog can grow to cover it without breaking this.
-    """
-    base = default_catalog()
-    if not extra.exists():
-        return base
-    try:
-        tables = tomllib.loads(extra.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(extra), [f"cannot read: {exc}"]) from exc
-    orgs = {org.id: org for org in base}
-    taken: set[str] = set()
-    for org_id, table in tables.items():
-        if org_id in orgs or not isinstance(table, dict) or not isinstance(table.get("name"), str):
-            continue
-        names = [table["name"], *[a for a in table.get("aliases", []) if isinstance(a, str)]]
-        fresh = [a for a in dict.fromkeys(names) if base.resolve(a) is None and fold_name(a) not in taken]
-        if base.resolve(table["name"]) is not None or not fresh:
-            continue
-        taken.update(fold_name(a) for a in fresh)
-        parent = table.get("parent") if table.get("parent") in orgs or table.get("parent") in tables else None
-        ai = table.get("ai")
-        if not isinstance(ai, bool):
-            ai = orgs[parent].ai if parent in orgs else True
-        orgs[org_id] = Org(org_id, table["name"], parent, str(table.get("kind", "other")), ai,
-                           tuple(a for a in fresh if a != table["name"]))
-    return Catalog(orgs)
 
 
 class OrgFinder:
@@ -105,7 +68,7 @@ class OrgFinder:
             if merged:
                 prev = merged[-1]
                 gap = sentence[prev.end : span.start]
-                if len(gap) <= 6 and _JOINER.match(gap) and prev.root_id == span.root_id and prev.org and span.org:
+                if len(gap) <= 10 and _JOINER.match(gap) and prev.root_id == span.root_id and prev.org and span.org:
                     deeper = span if self._depth(span.org) >= self._depth(prev.org) else prev
                     merged[-1] = OrgSpan(prev.start, span.end, sentence[prev.start : span.end], deeper.org,
                                          deeper.name, deeper.root, deeper.root_id)

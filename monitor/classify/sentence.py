@@ -54,11 +54,23 @@ class Reading:
 
 
 def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
-                  not_names: frozenset[str] = frozenset(), cues: list[Cue] | None = None) -> Reading:
-    """Cues, organisations, names and the organisations' sides in one sentence."""
+                  not_names: frozenset[str] = frozenset(), cues: list[Cue] | None = None,
+                  antecedent: OrgSpan | None = None) -> Reading:
+    """Cues, organisations, names and the organisations' sides in one sentence.
+
+    ``antecedent`` is the organisation last named before this sentence: "the
+    company" or "la start-up parisienne" stands for it unless the sentence
+    itself named one first.
+    """
     if cues is None:
         cues = lexicon.cues(text)
     orgs = finder.find(text)
+    if orgs and any("confirm" in c.kinds for c in cues):
+        # "said on LinkedIn", "wrote on X": the channel of an announcement, not an employer.
+        orgs = [o for o in orgs if not any("confirm" in c.kinds and c.start <= o.start and o.end <= c.end
+                                           for c in cues)]
+    if lexicon.org_anaphor is not None and (orgs or antecedent is not None):
+        orgs = _resolve_anaphors(text, orgs, lexicon.org_anaphor, antecedent)
     taken = [(o.start, o.end) for o in orgs]
     names = find_names(text, lang, taken, lexicon.not_name | not_names)
     names = [n for n in names if not _inside_cue(n, cues)]
@@ -67,6 +79,19 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
     _guess_unknown_orgs(reading, finder)
     reading.labels = _label(reading, lexicon)
     return reading
+
+
+def _resolve_anaphors(text: str, orgs: list[OrgSpan], pattern: re.Pattern[str],
+                      antecedent: OrgSpan | None) -> list[OrgSpan]:
+    out = list(orgs)
+    for m in pattern.finditer(text):
+        if any(o.start < m.end() + 2 and m.start() < o.end for o in orgs):
+            continue  # "the start-up 01.AI": the name itself is there
+        earlier = [o for o in orgs if o.end <= m.start()]
+        ref = earlier[-1] if earlier else antecedent
+        if ref is not None:
+            out.append(OrgSpan(m.start(), m.end(), m.group(), ref.org, ref.name, ref.root, ref.root_id))
+    return sorted(out, key=lambda o: o.start) if len(out) != len(orgs) else orgs
 
 
 def _inside_cue(name: Name, cues: list[Cue]) -> bool:
@@ -124,8 +149,11 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
         before = [c for c in cues if lo <= c.start and c.end <= org.start]
         after = [c for c in cues if org.end <= c.start and c.end <= hi]
         side: tuple[str, float] | None = None
+        # "briefly" marks the organisation after it ("after briefly joining C"), or, with
+        # none close behind, the one just before ("joined C briefly").
         if any("stopover" in c.kinds for c in before) or any(
-            "stopover" in c.kinds for c in after if c.start - org.end <= 12
+            "stopover" in c.kinds for c in after
+            if c.start - org.end <= 12 and not (i + 1 < len(orgs) and orgs[i + 1].start - c.end <= 30)
         ):
             side = (STOP, 0.0)
         if side is None and sov:

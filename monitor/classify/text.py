@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Mapping
 
 from monitor.classify.lexicon import Lexicon
@@ -82,8 +83,7 @@ def detect_language(text: str, lexicons: Mapping[str, Lexicon], hint: str | None
     hangul = len(_HANGUL.findall(sample))
     kana = len(_KANA.findall(sample))
     han = len(_HAN.findall(sample))
-    words = _WORD.findall(sample.casefold())
-    latin = len(_LATIN_LETTERS.findall(sample)) // 5
+    latin = len(_LATIN_LETTERS.findall(sample)) // 5 if hangul or kana or han else 0
     if hangul >= 4 and hangul * 2 >= kana + han:
         return "ko"
     if kana >= 3:
@@ -94,11 +94,12 @@ def detect_language(text: str, lexicons: Mapping[str, Lexicon], hint: str | None
         return "ko"
     if han > 0 and han >= latin:
         return "zh"
+    counts = Counter(_WORD.findall(sample.casefold()))
     best, best_hits = "en", 0
     for lang, lexicon in lexicons.items():
         if lexicon.word_order == "sov" or lang == "zh" or not lexicon.stopwords:
             continue
-        hits = sum(1 for w in words if w in lexicon.stopwords)
+        hits = sum(counts[w] for w in lexicon.stopwords.intersection(counts))
         if hits > best_hits or (hits == best_hits and lang == "en"):
             best, best_hits = lang, hits
     if best_hits == 0 and hint in lexicons:

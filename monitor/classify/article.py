@@ -1,0 +1,355 @@
+"""Reading one article: the people it names and the evidence gathered for each.
+
+Sentences are read in order (the headline first). Each sentence with a move
+cue contributes evidence to the people it names — or, failing a name, to the
+person a pronoun or surname points back to, or to an unnamed group. A
+sentence with no move cue still tells who a person is ("X, who led A's
+speech lab") and is kept as background.
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor.classify.lexicon import Cue, Lexicon
+from monitor.classify.names import Name, aliases
+from monitor.classify.person import Person, after_return, near, own_events
+from monitor.classify.scoring import sentence_status
+from monitor.classify.sentence import AFF, BG, FROM, NEW, STOP, TO, Reading
+from monitor.people import person_keys
+
+_PARTICLES = {"de", "van", "von", "der", "den", "da", "di", "du", "le", "la", "bin", "al", "del", "dos"}
+_WORDS = re.compile(r"[^\W\d_][\w'\-]*")
+_SELF_MOVES = frozenset({"leave", "join", "return", "found"})
+_LOWER_WORDS = re.compile(r"(?<![\w'\-])[a-z\u00df-\u00f6\u00f8-\u00ff][\w'\-]*")
+_NUMBER = re.compile(r"\b(\d+)\b")
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "zwei": 2, "drei": 3, "vier": 4,
+                 "deux": 2, "trois": 3, "quatre": 4, "dos": 2, "tres": 3, "cuatro": 4, "dozen": 12}
+
+
+class ArticleState:
+    """The people of one article and the evidence gathered for each."""
+
+    def __init__(self, readings: list[Reading], has_title: bool, lexicon: Lexicon) -> None:
+        self.readings = readings
+        self.has_title = has_title
+        self.lexicon = lexicon
+        self.people: dict[str, Person] = {}
+        self.keys: dict[str, frozenset[str]] = {}
+        self.groups: dict[tuple[str, str], Person] = {}
+        self.confirmed = False  # an official source anywhere in the article (set when deciding)
+        self.title_roots: set[str] = set()
+        if has_title and readings:
+            self.title_roots = {o.root_id for o in readings[0].orgs}
+        self.ai = any(r.has("ai_context") for r in readings) or any(
+            o.org is not None and o.org.ai for r in readings for o in r.orgs
+        )
+        self.non_ai = any(r.has("non_ai") for r in readings)
+        self._filter_title_names()
+        self._filter_common_words()
+        self._trim_sentence_openers()
+        self._surname_index = self._index_surnames()
+        self.last: Person | None = None
+        for index, reading in enumerate(readings):
+            self._read(index, reading)
+
+    # people ------------------------------------------------------------------
+
+    def _filter_title_names(self) -> None:
+        """Headlines capitalise every word: keep only their names the summary confirms."""
+        if not self.has_title or len(self.readings) < 2:
+            return
+        title = self.readings[0]
+        words = _WORDS.findall(title.text)
+        capitals = sum(1 for w in words if w[:1].isupper())
+        if not words or capitals / len(words) < 0.6:
+            return
+        body = set().union(*(person_keys(n.text) for r in self.readings[1:] for n in r.names))
+        title.names = [n for n in title.names if n.script != "latin" or person_keys(n.text) & body]
+
+    def _filter_common_words(self) -> None:
+        """Drop "names" made of words the article also writes in lower case ("Talent War")."""
+        lower: set[str] = set()
+        for reading in self.readings:
+            lower.update(_LOWER_WORDS.findall(reading.text, 1))
+        if not lower:
+            return
+        for reading in self.readings:
+            reading.names = [
+                n for n in reading.names
+                if n.script != "latin" or not any(
+                    w.casefold() in lower and w.casefold() not in _PARTICLES for w in n.text.split()
+                )
+            ]
+
+    def _trim_sentence_openers(self) -> None:
+        """A capitalised first word glued to a known name is not part of it ("Posisi Yan" is Yan).
+
+        Every sentence capitalises its first word, so a name that starts a
+        sentence drops that word when the word was never part of a name
+        before and the rest of the name was: articles name a person in full
+        first and by surname after.
+        """
+        seen: set[str] = set()
+        for reading in self.readings:
+            kept: list[Name] = []
+            for name in reading.names:
+                parts = name.text.split()
+                opener = name.script == "latin" and len(parts) >= 2 and not reading.text[: name.start].strip(" \"'(")
+                if opener and parts[0] not in seen and all(w in seen for w in parts[1:]):
+                    if len(parts) > 2:  # the rest is still a full name
+                        rest = name.text.index(parts[1])
+                        kept.append(Name(name.text[rest:], name.start + rest, name.end, "latin", name.nickname))
+                    continue  # a lone surname: found again through the surname index
+                kept.append(name)
+            reading.names = kept
+            seen.update(w for n in kept if n.script == "latin" for w in n.text.split())
+
+    def _index_surnames(self) -> dict[str, str]:
+        """Single words that stand for one full name named in the article ("Yan" for Yan Zhijie)."""
+        index: dict[str, str] = {}
+        clashes: set[str] = set()
+        for reading in self.readings:
+            for name in reading.names:
+                if name.script != "latin":
+                    continue
+                for word in name.text.split():
+                    if len(word) < 2 or word.casefold() in ("de", "van", "von", "la", "le"):
+                        continue
+                    if index.get(word, name.text) != name.text:
+                        clashes.add(word)
+                    index[word] = name.text
+        return {w: n for w, n in index.items() if w not in clashes}
+
+    def _person(self, name: Name) -> Person:
+        keys = person_keys(name.text, aliases(name.text, name.script, name.nickname))
+        for key, person_keys_ in self.keys.items():
+            if person_keys_ & keys:
+                self.keys[key] = person_keys_ | keys
+                return self.people[key]
+        person = Person(name.text, name.script, name.nickname, order=len(self.people))
+        self.people[name.text] = person
+        self.keys[name.text] = keys
+        return person
+
+    def _names_in(self, reading: Reading) -> list[Name]:
+        names = list(reading.names)
+        index = self._surname_index
+        words = _WORDS.findall(reading.text) if index else []
+        if words and (not index.keys().isdisjoint(words) or words[0].capitalize() in index):
+            spans = [(n.start, n.end) for n in names] + [(o.start, o.end) for o in reading.orgs]
+            for m in _WORDS.finditer(reading.text):
+                word = m.group()
+                if word not in index and m.start():
+                    continue
+                full = self._surname_index.get(word)
+                if full is None and m.start() == 0:
+                    full = self._surname_index.get(word.capitalize())
+                if full is None or any(s < m.end() and m.start() < e for s, e in spans):
+                    continue
+                names.append(Name(full, m.start(), m.end(), "latin"))
+            names.sort(key=lambda n: n.start)
+        return names
+
+    # one sentence --------------------------------------------------------------
+
+    def _read(self, index: int, reading: Reading) -> None:
+        names = self._names_in(reading)
+        movers = self._movers(reading, names)
+        is_title = index == 0 and self.has_title
+        if not reading.events:
+            # Background only: "X, who led A's speech lab, ..." helps a move told elsewhere.
+            self._cofounders(reading, names)
+            for name in names:
+                person = self._person(name)
+                for label in reading.labels:
+                    if label.side == BG and near(name, label.span, reading):
+                        person.add(FROM, label.span, label.weight * 0.8)
+                self._role(person, name, reading)
+            if names:
+                self.last = self._person(names[-1])
+            return
+        negated = reading.has("negation")
+        targets: list[tuple[Person, Name | None]] = [(self._person(n), n) for n in movers]
+        if not targets:
+            pronoun = next((c for c in reading.cues if "pronoun" in c.kinds), None)
+            first_event = min(c.start for c in reading.cues if c.kinds & reading.events)
+            if pronoun is not None and pronoun.start <= first_event and self.last is not None:
+                targets = [(self.last, None)]
+            elif reading.has("group") and not negated:
+                group = self._group(reading, is_title)
+                if group is not None:
+                    targets = [(group, None)]
+        for person, target in targets:
+            self._evidence(person, target, reading, negated, is_title, movers)
+        for name in names:
+            self._role(self._person(name), name, reading)
+        self._successions(reading, names)
+        self._cofounders(reading, names)
+        if names:
+            self.last = self._person(names[-1])
+
+    def _cofounders(self, reading: Reading, names: list[Name]) -> None:
+        """People named as someone's co-founders share that person's move.
+
+        "X announced his exit, and fellow co-founder Y said it was his last day";
+        "X has started Z. His co-founders are A and B": each is tied to X, the
+        name before the cue in the sentence, else the one last named before it.
+        """
+        for cue in reading.cues:
+            if "cofounders" not in cue.kinds:
+                continue
+            before = [n for n in names if n.end <= cue.start]
+            partner = self._person(before[-1]) if before else self.last
+            if partner is None:
+                continue
+            for name in names:
+                if name.start >= cue.end and not (before and name.text == before[-1].text):
+                    person = self._person(name)
+                    if person is not partner and person.partner is None:
+                        person.partner = partner
+                        if not person.evidence:
+                            person.evidence = reading.text
+
+    def _successions(self, reading: Reading, names: list[Name]) -> None:
+        """Who takes over whose post: "Y replaces X", "X's post is filled by Y"."""
+        for cue in reading.cues:
+            passive = "replaced_by" in cue.kinds
+            if not (passive or "replaces" in cue.kinds):
+                continue
+            before = [n for n in names if n.end <= cue.start]
+            after = [n for n in names if n.start >= cue.end]
+            if not before or not after:
+                continue
+            successor, predecessor = (after[0], before[-1]) if passive else (before[-1], after[0])
+            if successor.text != predecessor.text:
+                self._person(successor).predecessor = self._person(predecessor)
+
+    def _movers(self, reading: Reading, names: list[Name]) -> list[Name]:
+        """The named people a move cue is about: not speakers, owners or bosses reported to."""
+        if not reading.events or not names:
+            return []
+        text = reading.text
+        actors = set()
+        for i, name in enumerate(names):
+            later = names[i + 1 :]
+            after = text[name.end : name.end + 30]
+            if text[name.end : name.end + 2] in ("'s", "的") and any(
+                o.start - name.end <= 4 for o in reading.orgs if o.start >= name.end
+            ):
+                actors.add(i)
+            if any(
+                c.kinds & {"report_to"} and 0 <= name.start - c.end <= 12 for c in reading.cues
+            ):
+                actors.add(i)
+            others = len(names) > 1
+            verb = next((c for c in reading.cues if c.start >= name.end), None)
+            if others and verb is not None and verb.kinds & {"speech", "hire", "appoint"} \
+                    and "leave" not in verb.kinds and text[name.end : verb.start].strip(" ,") == "" \
+                    and not self._speaks_of_self(verb, reading, later):
+                actors.add(i)
+            if after.startswith((":", "：")) and (later or reading.has("group")):
+                actors.add(i)
+        movers = [n for i, n in enumerate(names) if i not in actors]
+        seen: set[str] = set()
+        out = []
+        for name in movers:
+            if name.text not in seen:
+                seen.add(name.text)
+                out.append(name)
+        return out
+
+    @staticmethod
+    def _speaks_of_self(verb: Cue, reading: Reading, later: list[Name]) -> bool:
+        """"X announced his resignation", "X said it was her last day": the speaker is the mover.
+
+        True when the speech verb is followed by a leave/join/return/found cue
+        with no other name between them; hiring and losing are told of others.
+        """
+        if "speech" not in verb.kinds:
+            return False
+        move = next((c for c in reading.cues if c.start >= verb.end and c.kinds & reading.events), None)
+        if move is None or not move.kinds & _SELF_MOVES or move.kinds & {"hire", "appoint", "lose"}:
+            return False
+        return not any(verb.end <= n.start < move.start for n in later)
+
+    def _group(self, reading: Reading, is_title: bool) -> Person | None:
+        sides = {label.side for label in reading.labels}
+        if not (sides & {FROM, TO, AFF, BG}):
+            return None
+        from_root = next((lb.span.root_id for lb in reading.labels if lb.side in (FROM, AFF, BG)), "")
+        to_root = next((lb.span.root_id for lb in reading.labels if lb.side == TO), "")
+        key = (from_root, to_root)
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = Person(None, "group", order=1000 + len(self.groups))
+            group.group_key = key
+        count = _count(reading.text)
+        if count:
+            group.count = max(group.count or 0, count)
+        return group
+
+    def _evidence(self, person: Person, name: Name | None, reading: Reading, negated: bool,
+                  is_title: bool, names: list[Name]) -> None:
+        if negated:
+            person.denied = True
+            return
+        events = own_events(name, reading, names)
+        if not events:
+            return
+        person.events |= events
+        if reading.has("internal"):
+            person.internal = True
+        bonus = 0.3 if is_title else 0.0
+        score = 0.0
+        own = [lb for lb in reading.labels if name is None or near(name, lb.span, reading, lb.side, names)]
+        for label in reading.labels:
+            weight = label.weight + bonus + (0.2 if label.span.root_id in self.title_roots else 0.0)
+            mine = label in own
+            if label.side == STOP:
+                person.stops.add(label.span.root_id)
+                continue
+            if label.side in (FROM, BG, AFF):
+                if label.side == AFF and not mine:
+                    continue
+                person.add(FROM, label.span, weight if mine else weight * 0.7)
+            elif label.side == TO:
+                if "return" in reading.events and label.weight < 3:
+                    continue
+                person.add(TO, label.span, weight if mine else weight * 0.7)
+            elif label.side == NEW:
+                person.add(NEW, label.span, weight)
+            score += label.weight
+        if "return" in reading.events:
+            # "returns to B two weeks after joining C": C is where they were.
+            for label in reading.labels:
+                if label.side == TO and label.weight >= 3 and not after_return(label, reading):
+                    person.add(FROM, label.span, 2.0)
+        person.statuses.add(sentence_status(reading))
+        score += 0.5 * len(reading.events)
+        if score > person.evidence_score:
+            person.evidence_score, person.evidence = score, reading.text
+
+    def _role(self, person: Person, name: Name, reading: Reading) -> None:
+        if person.role is not None:
+            return
+        best: tuple[int, str] | None = None
+        for cue in reading.cues:
+            if "role" not in cue.kinds:
+                continue
+            gap = name.start - cue.end if cue.end <= name.start else cue.start - name.end + 10
+            if 0 <= gap <= 30 and (best is None or gap < best[0]):
+                best = (gap, cue.text)
+        if best is not None:
+            person.role = best[1]
+
+
+def _count(text: str) -> int | None:
+    m = _NUMBER.search(text)
+    if m:
+        return int(m.group(1))
+    for word in _WORDS.findall(text.casefold()):
+        if word in _NUMBER_WORDS:
+            return _NUMBER_WORDS[word]
+    return None
