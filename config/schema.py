@@ -213,6 +213,14 @@ class PollingSettings(_Model):
         return tuple(allowed)
 
 
+class ClassifySettings(_Model):
+    """How entries are read: ``fulltext`` fetches the article page of entries whose headline and
+    summary name a move but not both of its sides, at most ``fulltext_max_pages`` per feed and poll."""
+
+    fulltext: Bool = True
+    fulltext_max_pages: Count = 5
+
+
 class FeedSettings(_Model):
     """One feed to poll; ``interval`` overrides ``polling.interval`` for it alone."""
 
@@ -344,6 +352,20 @@ class ExodusSettings(_Model):
     window: Duration = 30 * 86400.0
 
 
+def _off_or_duration(value: Any) -> Any:
+    """``"off"`` (or ``false``) turns a check off; anything else is a duration."""
+    if value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+        return None
+    return _positive(parse_duration(value))
+
+
+class FeedHealthSettings(_Model):
+    """An alert of its own when a feed fails poll after poll, or brings nothing new for long."""
+
+    failures: Annotated[int, BeforeValidator(_no_bool), Field(ge=0)] = 10  # 0: no alert on failures
+    silent: Annotated[float | None, BeforeValidator(_off_or_duration)] = 14 * 86400.0  # "off": no silence alert
+
+
 def _template_folder(path: Path | None, info: ValidationInfo) -> Path | None:
     """A folder of Jinja2 templates replacing the shipped ones file by file; each must parse."""
     if path is None:
@@ -378,6 +400,7 @@ class AlertSettings(_Model):
     max_age: Duration = 7 * 86400.0
     follow_up: Bool = False  # a second alert when a move alerted earlier is confirmed
     exodus: ExodusSettings | None = None
+    feed_health: FeedHealthSettings | None = None
     templates: Annotated[Path | None, AfterValidator(_template_folder)] = None
     email: tuple[EmailChannel, ...] = ()
     webhook: tuple[WebhookChannel, ...] = ()
@@ -426,6 +449,7 @@ class Settings(_Model):
     path: Path = Field(default=Path("talentwatch.toml"), exclude=True)
     storage: StorageSettings = StorageSettings()
     polling: PollingSettings = PollingSettings()
+    classify: ClassifySettings = ClassifySettings()
     feeds: tuple[FeedSettings, ...] = ()
     labs: tuple[LabSettings, ...] = ()
     alerts: AlertSettings = AlertSettings()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from config.durations import format_duration
-from config.schema import EmailChannel, Settings, WebhookChannel
+from config.schema import EmailChannel, FeedHealthSettings, Settings, WebhookChannel
 
 POLITE_INTERVAL = 60.0
 MASK = "***"
@@ -65,6 +65,7 @@ def summarize(settings: Settings) -> str:
         f"polling:  every {format_duration(polling.interval)} by default, {polling.concurrency} at once "
         f"({polling.per_host} per host), timeout {format_duration(polling.timeout)}, "
         f"private addresses {_private(polling.allow_private)}",
+        f"classify: {_fulltext(settings)}",
         f"feeds:    {len(settings.feeds)}",
     ]
     for feed in settings.feeds:
@@ -93,9 +94,28 @@ def summarize(settings: Settings) -> str:
     if alerts.exodus is not None:
         lines.append(f"          exodus alert when a lab loses {alerts.exodus.count} people within "
                      f"{format_duration(alerts.exodus.window)}")
+    if alerts.feed_health is not None:
+        lines.append(f"          {_feed_health(alerts.feed_health)}")
     if alerts.templates is not None:
         lines.append(f"          templates from {alerts.templates} (the shipped ones fill the gaps)")
     return "\n".join(lines)
+
+
+def _fulltext(settings: Settings) -> str:
+    classify = settings.classify
+    if not classify.fulltext:
+        return "headlines and summaries only (full text off)"
+    return (f"article pages read when a summary leaves a move half told, "
+            f"at most {classify.fulltext_max_pages} per feed and poll")
+
+
+def _feed_health(health: FeedHealthSettings) -> str:
+    checks = []
+    if health.failures:
+        checks.append(f"{health.failures} failed polls in a row")
+    if health.silent is not None:
+        checks.append(f"{format_duration(health.silent)} without new entries")
+    return "feed health alert after " + (" or ".join(checks) if checks else "nothing (both checks off)")
 
 
 def _pacing(channel: EmailChannel | WebhookChannel) -> str:

@@ -38,7 +38,7 @@ async def send_test_alerts(settings: Settings, *, only: str | None = None) -> di
 
     lab = settings.labs[0].name if settings.labs else "Example Lab"
     results: dict[str, str | None] = {}
-    async with delivery_client() as client:
+    async with delivery_client(settings.polling.allow_private) as client:
         for channel in settings.channels:
             if only and only not in (channel.key, channel.name):
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,6 +15,7 @@ from storage import open_store
 if TYPE_CHECKING:
     from config.schema import PollingSettings, Settings
     from monitor.fetch import Fetcher
+    from monitor.netguard import AddressPolicy
 
 USER_AGENT = "talentwatch/0.1 (feed monitor; +https://github.com/talentwatch/talentwatch)"
 
@@ -32,10 +33,19 @@ def make_fetcher(polling: PollingSettings) -> Fetcher:
     )
 
 
-def delivery_client() -> httpx.AsyncClient:
-    """The client for webhooks: no redirects followed (a receiver that moves must be reconfigured)."""
+def delivery_client(allow_private: AddressPolicy | bool | Sequence[str]) -> httpx.AsyncClient:
+    """The client for webhooks: no redirects followed (a receiver that moves must be reconfigured).
+
+    Webhook URLs obey ``polling.allow_private`` like feeds do, checked on the
+    address each connection is opened to; pass an ``AddressPolicy`` to change
+    it later (config reload) without rebuilding the client. No proxy from the
+    environment: it would connect on our behalf, past the check.
+    """
+    from monitor.netguard import AddressPolicy, GuardedTransport
+
+    policy = allow_private if isinstance(allow_private, AddressPolicy) else AddressPolicy(allow_private)
     return httpx.AsyncClient(follow_redirects=False, headers={"user-agent": USER_AGENT},
-                             timeout=httpx.Timeout(30.0))
+                             timeout=httpx.Timeout(30.0), trust_env=False, transport=GuardedTransport(policy))
 
 
 @asynccontextmanager

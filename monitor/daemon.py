@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import signal
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from monitor.app import delivery_client, make_fetcher, open_runtime
 from monitor.deliver import deliver_due
 from monitor.digest import trigger_of
 from monitor.errors import ConfigError
+from monitor.netguard import AddressPolicy
 from monitor.pipeline import Runtime, classify_leftovers, poll_feed, sync_feeds, utcnow
 from storage import feeds as feeds_db
 from storage import state as state_db
@@ -65,6 +67,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.rt: Runtime | None = None
         self.client: httpx.AsyncClient | None = None
+        self.webhook_policy = AddressPolicy(settings.polling.allow_private)  # follows config reloads
 
     # ── life cycle ───────────────────────────────────────────────────────────
 
@@ -74,7 +77,7 @@ class Daemon:
             loop.add_signal_handler(sig, self.stop, sig)
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(self.reload(forced=True)))
 
-        async with open_runtime(self.settings) as rt, delivery_client() as client:
+        async with open_runtime(self.settings) as rt, delivery_client(self.webhook_policy) as client:
             self.rt, self.client = rt, client
             await rt.run(sync_feeds, rt)
             await rt.run(self._record_config, None)
@@ -215,7 +218,7 @@ class Daemon:
 
     async def _watch_config(self) -> None:
         digest = file_digest(self.config_path)
-        if digest is not None and digest != self.config_digest:
+        if digest is not None and digest != self.config_digest and not _being_written(self.config_path):
             await self.reload()
 
     async def reload(self, *, forced: bool = False) -> bool:
@@ -225,6 +228,8 @@ class Daemon:
             return False
         self.config_digest = digest
         try:
+            if _blank(self.config_path):  # valid TOML, but a file cut to nothing, not a wish to stop everything
+                raise ConfigError(str(self.config_path), ["the file is empty; the last good config stays"])
             new = load_config(self.config_path)
         except ConfigError as exc:
             log.error("config not applied, still running the last good one: %s", exc)
@@ -239,6 +244,7 @@ class Daemon:
         from monitor.rules import tracked_labs
 
         self.rt.labs = tracked_labs(new.labs, self.rt.catalog)
+        self.webhook_policy.update(new.polling.allow_private)
         if new.polling != old.polling:
             previous = self.rt.fetcher
             self.rt.fetcher = make_fetcher(new.polling)
@@ -272,6 +278,21 @@ def _log_warnings(settings: Settings) -> None:
         log.warning("config: %s", warning)
 
 
+def _being_written(path: Path, settle: float = 1.0) -> bool:
+    """Modified within ``settle`` seconds: an editor may be half-way through saving, so look again later."""
+    try:
+        return time.time() - path.stat().st_mtime < settle
+    except OSError:
+        return False
+
+
+def _blank(path: Path) -> bool:
+    try:
+        return not path.read_bytes().strip()
+    except OSError:
+        return False  # a missing file is load_config's to report
+
+
 def _close_later(fetcher: Any) -> None:
     with contextlib.suppress(RuntimeError):
         asyncio.get_running_loop().create_task(fetcher.aclose())
@@ -283,7 +304,7 @@ def _iso(moment: datetime) -> str:
 
 async def run_once(settings: Settings) -> dict[str, Any]:
     """One full cycle: poll every feed, classify, queue alerts, deliver what is due."""
-    async with open_runtime(settings) as rt, delivery_client() as client:
+    async with open_runtime(settings) as rt, delivery_client(settings.polling.allow_private) as client:
         await rt.run(sync_feeds, rt)
         await rt.run(classify_leftovers, rt)
         urls = [f.configured_url or f.url for f in await rt.run(feeds_db.list_feeds, rt.store) if not f.gone]

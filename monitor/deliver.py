@@ -14,6 +14,7 @@ the due alerts, hold back what a channel's rate limit does not allow yet
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import weakref
 from collections.abc import Mapping, Sequence
@@ -26,7 +27,8 @@ import jinja2
 
 from monitor.digest import close_due_digests
 from monitor.errors import DeliveryError, PermanentDeliveryError
-from monitor.records import Alert, AlertKind
+from monitor.feedhealth import from_detail
+from monitor.records import Alert, AlertKind, Event
 from monitor.schedule import alert_retry_at
 from storage import events as events_db
 from storage import outbox as outbox_db
@@ -90,6 +92,12 @@ def within_limits(found: Sequence[Batch], room: Mapping[str, int]) -> tuple[list
 
 def _single(rt: Runtime, row: OutboxRow) -> Alert:
     kind: AlertKind = row.kind  # type: ignore[assignment]
+    if row.feed_id is not None:  # a feed health alert: about a feed, with no event of its own
+        health = from_detail(json.loads(row.detail or "{}"))
+        stand_in = Event(id=0, person=None, from_org=None, to_org=None, role=None, confidence=0.0,
+                         status="reported", first_seen=health.since)
+        return Alert(id=row.id, kind=kind, lab=row.lab, channel=row.channel, event=stand_in, created=row.created,
+                     feed=health)
     return Alert(
         id=row.id,
         kind=kind,
@@ -168,7 +176,8 @@ async def _round(rt: Runtime, client: httpx.AsyncClient) -> DeliveryReport:
                 log.exception("unexpected error delivering %s", batch.key)
                 return await rt.run(_failed, rt, batch, DeliveryError(f"{type(exc).__name__}: {exc}")), len(ids)
         await rt.run(_delivered, rt, ids)
-        what = f"{len(ids)} alerts" if alert.kind == "digest" else alert.event.person or "a group"
+        what = (f"{len(ids)} alerts" if alert.kind == "digest" else alert.feed.url if alert.feed
+                else alert.event.person or "a group")
         log.info("alert delivered: %s %s (%s) on %s [%s]", alert.kind, what, alert.lab, batch.channel, batch.key)
         return "delivered", len(ids)
 

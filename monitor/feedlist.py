@@ -9,16 +9,26 @@ problem the file did not already have (a file that only fails because a
 ``${SECRET}`` is unset in this shell can still be edited), and it is
 written to a temporary file then renamed over the old one, so the daemon
 never reads half a file.
+
+Two edits at once (two shells, a script importing OPML while someone adds a
+feed) would each read the file, and the second rename would drop the first
+one's change. Every edit therefore holds an exclusive ``flock`` on a lock
+file beside the config (``.NAME.lock``; the config itself is replaced on
+each write, so it cannot carry the lock) from reading to renaming.
 """
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import tomlkit
@@ -34,6 +44,53 @@ from monitor.opml import OpmlFeed, parse_opml, render_opml
 
 class FeedListError(TalentwatchError):
     """A feed list edit that cannot be made: a bad URL, an unreadable file."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+LOCK_TIMEOUT = 30.0  # seconds to wait for another edit of the same file to finish
+
+
+def lock_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.lock"
+
+
+@contextmanager
+def edit_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the config file's edit lock; waits up to ``timeout`` (``LOCK_TIMEOUT``) for another edit."""
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
+    target = lock_path(path)
+    try:
+        fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise FeedListError(f"{target}: cannot open the lock file: {exc.strerror or exc}") from exc
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise FeedListError(f"{path}: another edit of this file is still running "
+                                        f"(waited {timeout:g}s for {target})") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _locked(edit: Callable[P, R]) -> Callable[P, R]:
+    """Run an edit of the file at its first argument under that file's edit lock."""
+
+    @functools.wraps(edit)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        path = args[0]
+        assert isinstance(path, Path)
+        with edit_lock(path.resolve()):
+            return edit(*args, **kwargs)
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +111,7 @@ class FeedListChange:
     skipped: tuple[tuple[str, str], ...] = ()
 
 
+@_locked
 def add_feeds(path: Path, feeds: Sequence[NewFeed]) -> FeedListChange:
     """Append each feed not already in the file; a URL already there (or invalid) is skipped."""
     path = path.resolve()
@@ -81,6 +139,7 @@ def add_feeds(path: Path, feeds: Sequence[NewFeed]) -> FeedListChange:
     return FeedListChange(added=tuple(added), skipped=tuple(skipped))
 
 
+@_locked
 def remove_feed(path: Path, url_or_name: str) -> FeedListChange:
     """Remove the feed with this URL (or, failing that, this name); nothing else in the file moves."""
     path = path.resolve()

@@ -19,8 +19,6 @@ Failures come out as ``TransientFetchError`` (try later) or
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -38,6 +36,8 @@ import brotli
 import httpx
 
 from monitor.errors import FetchError, PermanentFetchError, TransientFetchError
+from monitor.netguard import AddressPolicy, GuardedTransport, Lookup, guarded_resolver, refusal_in
+from monitor.netguard import non_public_kind as non_public_kind  # re-exported: callers check addresses too
 from monitor.records import FeedForUpdate, FetchedFeed
 
 MAX_REDIRECTS = 5
@@ -49,10 +49,6 @@ _FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +86,18 @@ class Fetcher:
         allow_private: bool | Sequence[str] = False,
         user_agent: str = "talentwatch/0.1 (+https://github.com/talentwatch)",
         layout: Layout = "aiohttp",
+        lookup: Lookup | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.per_host = per_host
         self.layout = layout
-        self._guard = AddressGuard(allow_private)
+        self._guard = AddressGuard(allow_private, lookup=lookup)
         self._slots = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
         shards = SHARDS if layout == "sharded" else 1
         size = max(1, -(-concurrency // shards))
-        self._clients = [_client(layout, size, timeout, user_agent) for _ in range(shards)]
+        self._clients = [_client(layout, size, timeout, user_agent, self._guard) for _ in range(shards)]
 
     def _client_for(self, url: str) -> httpx.AsyncClient:
         if len(self._clients) == 1:
@@ -159,11 +156,21 @@ class Fetcher:
             except FetchError:
                 raise
             except httpx.TimeoutException as exc:
+                if refused := refusal_in(exc):  # the address connected to is not allowed
+                    raise PermanentFetchError(str(refused)) from exc
                 if _really_refused(exc):  # the aiohttp transport maps some refusals to ConnectTimeout
                     raise TransientFetchError(f"connection failed: {_one_line(exc.__cause__ or exc)}") from exc
                 raise TransientFetchError(f"timed out: {type(exc).__name__}") from exc
             except httpx.HTTPError as exc:
+                if refused := refusal_in(exc):  # the address connected to is not allowed
+                    raise PermanentFetchError(str(refused)) from exc
                 raise TransientFetchError(f"connection failed: {_one_line(exc)}") from exc
+            except Exception as exc:  # the aiohttp transport lets its own errors through (a bad status line,
+                # too many headers, data past Content-Length): a broken server is this feed's error, never ours
+                if refused := refusal_in(exc):
+                    raise PermanentFetchError(str(refused)) from exc
+                reason = getattr(exc, "message", None) or exc
+                raise TransientFetchError(f"broken response: {_one_line(reason)}") from exc
 
     async def _follow(self, url: str, headers: dict[str, str]) -> _Reply:
         permanent = True
@@ -224,13 +231,15 @@ class Fetcher:
                 del self._hosts[host]
 
 
-def _client(layout: Layout, connections: int, timeout: float, user_agent: str) -> httpx.AsyncClient:
+def _client(layout: Layout, connections: int, timeout: float, user_agent: str,
+            policy: AddressPolicy) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    transport: httpx.AsyncBaseTransport | None = None
+    transport: httpx.AsyncBaseTransport = GuardedTransport(policy, limits=limits)
     if layout == "aiohttp":
         from httpx_aiohttp import AiohttpTransport
 
-        transport = AiohttpTransport(limits=limits, trust_env=False, client=partial(_aiohttp_session, connections))
+        transport = AiohttpTransport(limits=limits, trust_env=False,
+                                     client=partial(_aiohttp_session, connections, policy))
     return httpx.AsyncClient(
         http1=True,
         http2=False,
@@ -244,11 +253,13 @@ def _client(layout: Layout, connections: int, timeout: float, user_agent: str) -
     )
 
 
-def _aiohttp_session(connections: int) -> Any:
-    """aiohttp's session as the transport needs it: no cookies kept between feeds, no proxy from the environment."""
+def _aiohttp_session(connections: int, policy: AddressPolicy) -> Any:
+    """aiohttp's session as the transport needs it: no cookies kept between feeds, no proxy from the
+    environment, names resolved to allowed addresses only and every socket checked by its address."""
     import aiohttp
 
-    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=0, ttl_dns_cache=300)
+    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=0, ttl_dns_cache=300,
+                                     resolver=guarded_resolver(policy), socket_factory=policy.socket_for)
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
 
 
@@ -279,22 +290,14 @@ def _reason(response: httpx.Response) -> str:
 # ── addresses ────────────────────────────────────────────────────────────────
 
 
-class AddressGuard:
-    """Refuses URLs whose host resolves to an address that is not public.
+class AddressGuard(AddressPolicy):
+    """The address policy plus an early check of each URL, so a refusal names the URL's own problem.
 
-    ``allow`` is True (allow all), False, or a list of host names, addresses
-    and networks ("localhost", "127.0.0.1", "10.0.0.0/8") to let through.
+    The same policy is enforced again on the address each connection is
+    actually opened to (``monitor.netguard``), which is what stops DNS
+    rebinding; this first check gives the clearer message and refuses a
+    name when any of its addresses is not allowed.
     """
-
-    def __init__(self, allow: bool | Sequence[str]) -> None:
-        self.allow_all = allow is True
-        self.hosts: set[str] = set()
-        self.networks: list[IPNetwork] = []
-        for entry in () if isinstance(allow, bool) else allow:
-            try:
-                self.networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-            except ValueError:
-                self.hosts.add(entry.strip().lower().rstrip("."))
 
     async def check(self, url: str) -> str:
         """The URL's host once it passed; raises ``PermanentFetchError`` otherwise."""
@@ -308,44 +311,15 @@ class AddressGuard:
         host = (parts.hostname or "").rstrip(".")
         if not host:
             raise PermanentFetchError(f"invalid URL without a host: {url[:200]}")
-        if self.allow_all or host in self.hosts:
-            return host
-        for address in await _resolve(host, port):
-            if any(address in network for network in self.networks):
-                continue
-            kind = non_public_kind(address)
-            if kind:
-                raise PermanentFetchError(f"refused: {address} is a {kind} address")
+        try:
+            addresses = await self.resolve(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise TransientFetchError(f"cannot resolve {host}: {_one_line(exc)}") from exc
+        for address in addresses:
+            reason = self.refusal(address, host)
+            if reason:
+                raise PermanentFetchError(reason)
         return host
-
-
-async def _resolve(host: str, port: int) -> list[IPAddress]:
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise TransientFetchError(f"cannot resolve {host}: {_one_line(exc)}") from exc
-    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-
-
-def non_public_kind(address: IPAddress) -> str | None:
-    """Why an address must not be fetched ("private", "loopback", ...), or None if it is public."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    checks = (
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),  # includes 169.254.169.254, the cloud metadata service
-        ("multicast", address.is_multicast),
-        ("unspecified", address.is_unspecified),
-        ("carrier-grade NAT", address in _CGNAT),
-        ("reserved", address.is_reserved),
-        ("private", address.is_private),
-        ("non-public", not address.is_global),
-    )
-    return next((kind for kind, hit in checks if hit), None)
 
 
 # ── headers ──────────────────────────────────────────────────────────────────

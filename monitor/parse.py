@@ -25,12 +25,12 @@ import multiprocessing
 import os
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import feedparser
 
@@ -38,6 +38,7 @@ from monitor.errors import ParseError
 from monitor.records import FeedEntry, ParsedFeed
 from monitor.text import MAX_TEXT, clean_text, html_to_text, http_link, one_line, plain_text
 
+T = TypeVar("T")
 MAX_KEY = 2_048
 MAX_GUNZIPPED = 15 * 2**20
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # before any web feed: a placeholder date, not a real one
@@ -48,6 +49,7 @@ _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _SUBSET_END = re.compile(rb"\]\s*>")
 _ELEMENT = re.compile(rb"<[A-Za-z_]")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]{2,8});")
+_CHAR_REF = re.compile(rb"&#([xX][0-9a-fA-F]{1,16}|[0-9]{1,20});")
 _JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(?:\.\d+)?/?$")
 
 
@@ -63,7 +65,7 @@ def parse_feed(content: bytes, *, url: str, content_type: str | None = None) -> 
         return _parse_json_feed(content, url=url)
     if _HTML_START.match(start):
         raise ParseError("an HTML page, not a feed")
-    return _parse_xml_feed(strip_doctype_subset(content), url=url, content_type=content_type)
+    return _parse_xml_feed(defuse_char_refs(strip_doctype_subset(content)), url=url, content_type=content_type)
 
 
 def strip_doctype_subset(content: bytes) -> bytes:
@@ -77,6 +79,26 @@ def strip_doctype_subset(content: bytes) -> bytes:
         return content
     end = _SUBSET_END.search(content, found.end())
     return content[: found.start()] + (content[end.end() :] if end else b"")
+
+
+def defuse_char_refs(content: bytes) -> bytes:
+    """Character references to what is not a character (lone surrogates, NUL, past U+10FFFF) become U+FFFD.
+
+    feedparser raises on ``&#xD800;`` instead of flagging the feed, which would
+    cost the whole feed for one bad title; the replacement character keeps
+    the rest and shows where something was.
+    """
+    if b"&#" not in content:
+        return content
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        digits = match.group(1)
+        value = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+        if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF or (value < 32 and value not in (9, 10, 13)):
+            return b"&#xFFFD;"
+        return match.group(0)
+
+    return _CHAR_REF.sub(fix, content)
 
 
 def _gunzip(content: bytes) -> bytes:
@@ -135,8 +157,9 @@ def _title(node: Mapping[str, Any]) -> str:
     text = _str(_get(node, "title"))
     if "html" in str(_get(_get(node, "title_detail"), "type")):
         return one_line(text)
-    # Plain titles are often entity-escaped twice ("&amp;#8217;"): decode what is left.
-    return " ".join(clean_text(html.unescape(text) if _ENTITY.search(text) else text).split())[:1_000]
+    # Plain titles are often entity-escaped twice ("&amp;#8217;"): decode what is left. Markup that
+    # appears then (or was typed as text) goes through the sanitiser too: a title is never HTML to us.
+    return one_line(html.unescape(text) if _ENTITY.search(text) else text)
 
 
 def _richest_body(raw: Mapping[str, Any]) -> str:
@@ -263,14 +286,18 @@ class ParsePool:
         self._pool: ProcessPoolExecutor | None = None
 
     async def parse(self, content: bytes, *, url: str, content_type: str | None = None) -> ParsedFeed:
+        return await self.run(partial(parse_feed, content, url=url, content_type=content_type))
+
+    async def run(self, job: Callable[[], T]) -> T:
+        """Run ``job`` (picklable: a module-level function, or a ``partial`` of one) in a worker."""
         loop = asyncio.get_running_loop()
         if self.workers <= 0:
-            return await loop.run_in_executor(None, partial(parse_feed, content, url=url, content_type=content_type))
+            return await loop.run_in_executor(None, job)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
         pool = self._pool
         try:
-            return await loop.run_in_executor(pool, partial(parse_feed, content, url=url, content_type=content_type))
+            return await loop.run_in_executor(pool, job)
         except BrokenProcessPool as exc:
             if self._pool is pool:
                 self._pool = None

@@ -1,9 +1,15 @@
 """One feed's trip through the pipeline: fetch, parse, store, classify, merge, plan alerts.
 
 This module wires the pure stages to the two edges (network, database).
-All database work and classification run on one worker thread, in order, so
+Parsing and classifying run in worker processes (``monitor.parse_pool``),
+on every core; all database work runs on one worker thread, in order, so
 the event loop stays free for fetching and the SQLite connection is only
-ever used from one thread; parsing runs on that worker too, off the loop.
+ever used from one thread. A feed's entries, the events they change and the
+alerts those cause are written in one transaction.
+
+A poll also keeps the feed's health: a failure streak or a long silence
+can queue a feed health alert (``monitor.feedhealth``), in the same
+transaction as the poll's outcome.
 """
 
 from __future__ import annotations
@@ -11,30 +17,34 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from monitor import merge
-from monitor.classify import Engine
+from monitor import feedhealth, fulltext, merge
+from monitor.classify import Engine, default_engine
 from monitor.errors import FetchError, ParseError, PermanentFetchError
 from monitor.people import person_keys
 from monitor.planning import queue_alerts
-from monitor.records import Classification, FeedForUpdate, Source
+from monitor.records import Classification, FeedForUpdate, FeedHealth, FetchedFeed, Source
 from monitor.rules import TrackedLab, tracked_labs
 from monitor.schedule import next_poll
 from storage import Store
 from storage import entries as entries_db
 from storage import events as events_db
 from storage import feeds as feeds_db
+from storage import outbox as outbox_db
+from storage import pages as pages_db
 
 if TYPE_CHECKING:
     from config.schema import FeedSettings, Settings
     from monitor.catalog import Catalog
     from monitor.fetch import Fetcher
     from monitor.parse import ParsePool
+    from monitor.parse_pool import ParsedBatch
     from storage.entries import StoredEntry
     from storage.feeds import FeedState
 
@@ -69,6 +79,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     worker: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="db"))
     parser: ParsePool | None = None  # worker processes for feedparser; None parses on the worker thread
+    page_slots: asyncio.Semaphore | None = None  # article pages fetched at once (``monitor.fulltext``)
 
     def __post_init__(self) -> None:
         self.labs = tracked_labs(self.settings.labs, self.catalog)
@@ -120,30 +131,50 @@ async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
                      interval, fetched.max_age, 0)
         return PollOutcome(feed.url, fetched.status)
 
-    from monitor.parse import parse_feed
-
     try:
-        if rt.parser is not None:  # on every core, off the event loop and the database thread
-            parsed = await rt.parser.parse(fetched.content, url=fetched.url, content_type=fetched.content_type)
-        else:
-            parsed = await rt.run(lambda: parse_feed(fetched.content or b"", url=fetched.url,
-                                                     content_type=fetched.content_type))
+        batch = await _parse(rt, feed, fetched)
     except ParseError as exc:
         return await rt.run(_record_fetch_error, rt, feed, exc, interval)
+    batch, pages = await fulltext.enrich(rt, batch)  # candidates read in full, before anything is stored
 
-    def store_and_classify() -> PollOutcome:
+    def store_all() -> PollOutcome:
+        # One transaction per feed: its entries, their events and the alerts those cause commit
+        # together, so a crash leaves either all of the feed's news or none of it.
         with rt.store.transaction():
-            stored = entries_db.store_entries(rt.store, feed.id, parsed.entries, now)
+            known = entries_db.known_hashes(rt.store, feed.id)
+            pages_db.save_pages(rt.store, pages)
+            stored = entries_db.store_entries(rt.store, feed.id, batch.feed.entries, now, known)
             _record_ok(rt, feed, fetched.status, fetched.etag, fetched.last_modified, body_hash, interval,
                        fetched.max_age, len(stored))
-        events, alerts = process_entries(rt, stored, feed.name or parsed.title or feed.url)
+            events, alerts = process_entries(rt, stored, feed.name or batch.feed.title or feed.url,
+                                             batch.classified)
         return PollOutcome(feed.url, fetched.status, len(stored), events, alerts)
 
-    outcome = await rt.run(store_and_classify)
+    outcome = await rt.run(store_all)
     if outcome.new_entries:
         log.info("feed %s: %d new or changed entries, %d events, %d alerts queued",
                  feed.url, outcome.new_entries, outcome.events, outcome.alerts)
     return outcome
+
+
+async def _parse(rt: Runtime, feed: FeedState, fetched: FetchedFeed) -> ParsedBatch:
+    """Parse a fetched body and classify its fresh entries, in a worker process when there are workers.
+
+    The engine runs in the workers only when it is the built-in one, which
+    every worker loads for itself; any other engine classifies on the
+    database thread, in ``process_entries``.
+    """
+    from monitor.parse import parse_feed
+    from monitor.parse_pool import ParsedBatch, parse_and_classify
+
+    content = fetched.content or b""
+    if rt.parser is None:
+        parsed = await rt.run(lambda: parse_feed(content, url=fetched.url, content_type=fetched.content_type))
+        return ParsedBatch(parsed)
+    classify = rt.engine is default_engine()
+    known = await rt.run(entries_db.known_hashes, rt.store, feed.id) if classify else {}
+    return await rt.parser.run(partial(parse_and_classify, content, fetched.url, fetched.content_type, known,
+                                       classify, rt.settings.classify.fulltext))
 
 
 def _record_ok(
@@ -158,36 +189,68 @@ def _record_ok(
     new_entries: int,
 ) -> None:
     now = rt.clock()
-    feeds_db.record_fetched(
-        rt.store, feed.id, status=status, etag=etag, last_modified=last_modified, body_hash=body_hash, now=now,
-        next_poll=next_poll(now, interval, max_age=max_age), new_entries=new_entries,
-    )
+    with rt.store.transaction():
+        feeds_db.record_fetched(
+            rt.store, feed.id, status=status, etag=etag, last_modified=last_modified, body_hash=body_hash, now=now,
+            next_poll=next_poll(now, interval, max_age=max_age), new_entries=new_entries,
+        )
+        if new_entries == 0 and rt.settings.alerts.feed_health is not None:
+            since = feed.last_new_entry or feed.added or now
+            health = FeedHealth(feed.url, feed.name, "silent", since, last_status=status)
+            _queue_feed_alerts(rt, feedhealth.silent(feed.id, health, rt.settings.alerts.feed_health,
+                                                     rt.channel_keys(), now), now)
 
 
 def _record_fetch_error(rt: Runtime, feed: FeedState, exc: FetchError | ParseError, interval: float) -> PollOutcome:
     now = rt.clock()
     status = getattr(exc, "status", None)
     message = str(exc) or type(exc).__name__
-    if isinstance(exc, PermanentFetchError) and status == 410:
-        feeds_db.mark_gone(rt.store, feed.id, now=now)
-        log.warning("feed gone (HTTP 410), no longer polled: %s", feed.url)
-        return PollOutcome(feed.url, status, error=message)
-    retry_after = getattr(exc, "retry_after", None)
-    when = next_poll(now, interval, error_count=feed.error_count + 1, retry_after=retry_after)
-    feeds_db.record_error(rt.store, feed.id, status=status, error=message, now=now, next_poll=when)
-    log.warning("feed error (%d in a row): %s: %s", feed.error_count + 1, feed.url, message)
+    with rt.store.transaction():
+        if isinstance(exc, PermanentFetchError) and status == 410:
+            feeds_db.mark_gone(rt.store, feed.id, now=now)
+            log.warning("feed gone (HTTP 410), no longer polled: %s", feed.url)
+            return PollOutcome(feed.url, status, error=message)
+        retry_after = getattr(exc, "retry_after", None)
+        failures = feed.error_count + 1
+        when = next_poll(now, interval, error_count=failures, retry_after=retry_after)
+        feeds_db.record_error(rt.store, feed.id, status=status, error=message, now=now, next_poll=when)
+        health = FeedHealth(feed.url, feed.name, "failing", feed.failing_since or now, failures=failures,
+                            last_error=message, last_status=status)
+        _queue_feed_alerts(rt, feedhealth.failing(feed.id, health, rt.settings.alerts.feed_health,
+                                                  rt.channel_keys()), now)
+    log.warning("feed error (%d in a row): %s: %s", failures, feed.url, message)
     return PollOutcome(feed.url, status, error=message)
+
+
+def _queue_feed_alerts(rt: Runtime, plans: Sequence[feedhealth.FeedAlertPlan], now: datetime) -> int:
+    """Queue feed health alerts inside the caller's transaction; a repeat of the same spell is a no-op."""
+    queued = 0
+    for plan in plans:
+        health = plan.health
+        if outbox_db.enqueue_feed_alert(rt.store, alert_id=plan.id, feed_id=plan.feed_id,
+                                        name=health.name or health.url, channel=plan.channel, now=now,
+                                        detail=feedhealth.to_detail(health)):
+            queued += 1
+            log.warning("alert queued: feed_health %s (%s since %s) on %s", health.url, health.problem,
+                        health.since.strftime("%Y-%m-%d %H:%M"), plan.channel)
+    return queued
 
 
 def _follow_redirect(rt: Runtime, feed: FeedState, new_url: str) -> bool:
     return feeds_db.move_url(rt.store, feed.id, new_url)
 
 
-def process_entries(rt: Runtime, stored: Sequence[StoredEntry], feed_name: str) -> tuple[int, int]:
-    """Classify entries and fold their moves into events; each entry commits with its alerts."""
+def process_entries(rt: Runtime, stored: Sequence[StoredEntry], feed_name: str,
+                    classified: Mapping[str, Classification] | None = None) -> tuple[int, int]:
+    """Fold entries' moves into events and queue the alerts they cause, in the caller's transaction.
+
+    ``classified`` holds what the parser processes already found, by entry
+    key; an entry missing from it is classified here.
+    """
     events = alerts = 0
+    done = classified or {}
     for item in stored:
-        result = rt.engine.classify(item.article())
+        result = done.get(item.entry.key) or rt.engine.classify(item.article())
         e, a = apply_classification(rt, item, result, feed_name)
         events += e
         alerts += a
@@ -201,7 +264,7 @@ def apply_classification(rt: Runtime, item: StoredEntry, result: Classification,
     channels = rt.channel_keys()
     with rt.store.transaction():
         # A changed or re-classified entry speaks afresh: what it said before no longer counts.
-        earlier = events_db.detach_entry(rt.store, item.id)
+        earlier = [] if item.new else events_db.detach_entry(rt.store, item.id)
         if result.personnel_change:
             for move in result.moves:
                 keys = person_keys(move.person, move.person_aliases)
@@ -236,7 +299,10 @@ def classify_leftovers(rt: Runtime) -> tuple[int, int]:
     while batch := entries_db.unclassified(rt.store, 500):
         for item in batch:
             name = entries_db.feed_name_of(rt.store, item.id) or ""
-            e, a = apply_classification(rt, item, rt.engine.classify(item.article()), name)
+            article = item.article()
+            result = fulltext.cached_reading(rt.store, rt.engine, article, rt.engine.classify(article),
+                                             rt.settings.classify.fulltext)
+            e, a = apply_classification(rt, item, result, name)
             events += e
             alerts += a
     return events, alerts

@@ -16,8 +16,10 @@ from typing import Literal
 
 Status = Literal["rumoured", "reported", "confirmed"]
 # "loss_confirmed" / "gain_confirmed": the follow-up when a move alerted earlier is confirmed;
-# "exodus": a lab lost many people within a window; "digest": one message listing a period's alerts.
-AlertKind = Literal["loss", "gain", "test", "loss_confirmed", "gain_confirmed", "exodus", "digest"]
+# "exodus": a lab lost many people within a window; "digest": one message listing a period's alerts;
+# "feed_health": a feed failing poll after poll, or silent for long (``Alert.feed`` says which).
+AlertKind = Literal["loss", "gain", "test", "loss_confirmed", "gain_confirmed", "exodus", "digest", "feed_health"]
+FeedProblem = Literal["failing", "silent"]
 
 STATUS_RANK: dict[str, int] = {"rumoured": 0, "reported": 1, "confirmed": 2}
 
@@ -153,11 +155,30 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """What a feed health alert says, fixed when it is queued so every retry says the same.
+
+    ``since`` is the first failure of the streak ("failing"), or the last
+    time the feed brought new entries ("silent"; when it was added if never).
+    """
+
+    url: str
+    name: str | None
+    problem: FeedProblem
+    since: datetime
+    failures: int = 0  # consecutive failed polls when queued
+    last_error: str | None = None
+    last_status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One message for one channel about one event; ``id`` is its idempotency key.
 
     An exodus alert lists the lab's recent losses in ``related`` (``event`` is
-    the one that crossed the threshold); a digest lists its alerts in ``items``.
+    the one that crossed the threshold); a digest lists its alerts in ``items``;
+    a feed health alert speaks of ``feed`` (its ``event`` is an empty stand-in
+    and ``lab`` the feed's name).
     """
 
     id: str
@@ -168,3 +189,4 @@ class Alert:
     created: datetime
     related: tuple[Event, ...] = ()
     items: tuple[Alert, ...] = ()
+    feed: FeedHealth | None = None

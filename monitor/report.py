@@ -38,7 +38,7 @@ def status_report(store: Store, database: Path, problem: ConfigError | None = No
     feeds = []
     for feed in feeds_db.list_feeds(store):
         row = asdict(feed)
-        for key in ("last_polled", "next_poll"):
+        for key in ("last_polled", "next_poll", "added", "failing_since", "last_new_entry"):
             row[key] = _when(row[key])
         row.pop("body_hash", None)
         feeds.append(row)

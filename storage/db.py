@@ -8,6 +8,8 @@ event and the alerts it causes are committed together or not at all.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ from monitor.errors import StorageError
 from storage.migrations import MIGRATIONS, migrate
 
 BUSY_TIMEOUT_MS = 30_000
+FULL_BELOW = 2**20  # free bytes under which a write error is reported as a full disk
 
 
 class Store:
@@ -40,23 +43,30 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot start a write transaction: {exc}") from exc
+            raise StorageError(f"cannot start a write transaction: {explain(exc, self.path)}") from exc
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK")
-            raise StorageError(f"cannot commit: {exc}") from exc
+            self._rollback()
+            raise StorageError(f"cannot commit: {explain(exc, self.path)}") from exc
+
+    def _rollback(self) -> None:
+        """Undo what is left: SQLite may already have rolled back by itself (a full disk, an I/O error),
+        and a second error here must not hide the first."""
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         try:
             return self.conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise StorageError(f"{exc} (in: {sql.split()[0]} ...)") from exc
+            raise StorageError(f"{explain(exc, self.path)} (in: {sql.split()[0]} ...)") from exc
 
     def rows(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         cur = self.execute(sql, params)
@@ -97,12 +107,26 @@ def open_store(path: Path | str, *, migrate_schema: bool = True) -> Store:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
-        raise StorageError(f"cannot open database {target}: {exc}") from exc
+        raise StorageError(f"cannot open database {target}: {explain(exc, None if memory else target)}") from exc
     store = Store(conn, None if memory else target)
     if migrate_schema:
         with store.transaction():
             migrate(store.db, MIGRATIONS)
     return store
+
+
+def explain(exc: sqlite3.Error, path: Path | None) -> str:
+    """SQLite's message, plus what it often means: SQLite says "disk I/O error" when the disk is full."""
+    message = str(exc)
+    if path is None:
+        return message
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return message
+    if free < FULL_BELOW:
+        message += f"; the disk is full ({free // 1024} KiB free on {path.parent})"
+    return message
 
 
 def utcnow() -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +15,7 @@ class StoredEntry:
     id: int
     feed_id: int
     entry: FeedEntry
+    new: bool = False  # inserted just now: nothing can be attached to it yet
 
     def article(self) -> Article:
         return Article(
@@ -26,35 +27,39 @@ class StoredEntry:
         )
 
 
-def store_entries(store: Store, feed_id: int, entries: Sequence[FeedEntry], now: datetime) -> list[StoredEntry]:
-    """Insert new entries and update changed ones; return just those (the work to classify)."""
+def known_hashes(store: Store, feed_id: int) -> dict[str, str]:
+    """The stored entries of a feed, key to content hash: what a new fetch is compared with."""
+    cur = store.execute("SELECT key, content_hash FROM entries WHERE feed_id = ?", (feed_id,))
+    return {str(key): str(digest) for key, digest in cur.fetchall()}
+
+
+def store_entries(store: Store, feed_id: int, entries: Sequence[FeedEntry], now: datetime,
+                  known: Mapping[str, str] | None = None) -> list[StoredEntry]:
+    """Insert new entries and update changed ones; return just those (the work to classify).
+
+    ``known`` (from ``known_hashes``, read in the same transaction or with
+    the feed's polls serialised) saves a lookup per entry.
+    """
     fresh: list[StoredEntry] = []
+    stamp = iso(now)
     for entry in entries:
-        row = store.one(
-            "SELECT id, content_hash FROM entries WHERE feed_id = ? AND key = ?", (feed_id, entry.key)
-        )
+        if known is not None and known.get(entry.key) == entry.content_hash:
+            continue
+        row = None if known is not None and entry.key not in known else store.one(
+            "SELECT id, content_hash FROM entries WHERE feed_id = ? AND key = ?", (feed_id, entry.key))
         if row is None:
             cur = store.execute(
                 "INSERT INTO entries (feed_id, key, link, title, summary, published, content_hash, "
                 "first_seen, updated, classified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                (
-                    feed_id,
-                    entry.key,
-                    entry.link,
-                    entry.title,
-                    entry.summary,
-                    iso(entry.published),
-                    entry.content_hash,
-                    iso(now),
-                    iso(now),
-                ),
+                (feed_id, entry.key, entry.link, entry.title, entry.summary, iso(entry.published),
+                 entry.content_hash, stamp, stamp),
             )
-            fresh.append(StoredEntry(int(cur.lastrowid or 0), feed_id, entry))
+            fresh.append(StoredEntry(int(cur.lastrowid or 0), feed_id, entry, new=True))
         elif row["content_hash"] != entry.content_hash:
             store.execute(
                 "UPDATE entries SET link = ?, title = ?, summary = ?, published = ?, content_hash = ?, "
                 "updated = ?, classified = 0 WHERE id = ?",
-                (entry.link, entry.title, entry.summary, iso(entry.published), entry.content_hash, iso(now),
+                (entry.link, entry.title, entry.summary, iso(entry.published), entry.content_hash, stamp,
                  row["id"]),
             )
             fresh.append(StoredEntry(int(row["id"]), feed_id, entry))

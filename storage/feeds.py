@@ -28,6 +28,9 @@ class FeedState:
     entry_count: int
     gone: bool
     configured_url: str | None = None  # the URL in the config; ``url`` differs after a permanent redirect
+    added: datetime | None = None
+    failing_since: datetime | None = None  # the first failure of the current streak
+    last_new_entry: datetime | None = None  # the last poll that stored new or changed entries
 
 
 def _state(row: dict[str, object]) -> FeedState:
@@ -47,6 +50,9 @@ def _state(row: dict[str, object]) -> FeedState:
         entry_count=int(row["entry_count"]),  # type: ignore[call-overload]
         gone=bool(row["gone"]),
         configured_url=row.get("configured_url"),  # type: ignore[arg-type]
+        added=from_iso(row.get("added")),  # type: ignore[arg-type]
+        failing_since=from_iso(row.get("failing_since")),  # type: ignore[arg-type]
+        last_new_entry=from_iso(row.get("last_new_entry")),  # type: ignore[arg-type]
     )
 
 
@@ -103,21 +109,25 @@ def record_fetched(
     new_entries: int = 0,
 ) -> None:
     """A successful poll (200 or 304): validators kept, the error streak ended."""
+    stamp = iso(now)
     store.execute(
         "UPDATE feeds SET last_status = ?, etag = ?, last_modified = ?, body_hash = COALESCE(?, body_hash), "
-        "last_polled = ?, last_error = NULL, error_count = 0, next_poll = ?, "
-        "entry_count = entry_count + ? WHERE id = ?",
-        (status, etag, last_modified, body_hash, iso(now), iso(next_poll), new_entries, feed_id),
+        "last_polled = ?, last_error = NULL, error_count = 0, failing_since = NULL, next_poll = ?, "
+        "entry_count = entry_count + ?, last_new_entry = CASE WHEN ? > 0 THEN ? ELSE last_new_entry END "
+        "WHERE id = ?",
+        (status, etag, last_modified, body_hash, stamp, iso(next_poll), new_entries, new_entries, stamp, feed_id),
     )
 
 
 def record_error(
     store: Store, feed_id: int, *, status: int | None, error: str, now: datetime, next_poll: datetime
 ) -> None:
+    """A failed poll: one more in the streak, which began at its first failure."""
+    stamp = iso(now)
     store.execute(
         "UPDATE feeds SET last_status = ?, last_error = ?, error_count = error_count + 1, "
-        "last_polled = ?, next_poll = ? WHERE id = ?",
-        (status, error, iso(now), iso(next_poll), feed_id),
+        "failing_since = COALESCE(failing_since, ?), last_polled = ?, next_poll = ? WHERE id = ?",
+        (status, error, stamp, stamp, iso(next_poll), feed_id),
     )
 
 

@@ -154,7 +154,38 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.table("feeds").create_index(["configured_url"])
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite_utils.Database) -> None:
+    """Feed health alerts: an outbox row may speak of a feed instead of an event.
+
+    ``event_id`` becomes optional and ``feed_id`` names the feed; ``detail``
+    keeps what the alert says (failing or silent, since when), fixed when it
+    is queued. A feed remembers when its current failure streak began and
+    when it last brought new entries, which is what the alerts key on, so a
+    streak alerts once and a recovered feed can alert again later.
+    """
+    db.table("outbox").transform(not_null={"event_id": False})
+    db.table("outbox").add_column("feed_id", int, fk="feeds", fk_col="id")
+    db.table("outbox").add_column("detail", str)  # JSON: a feed health alert's problem and figures
+    db.table("feeds").add_column("failing_since", str)  # the first failure of the current streak
+    db.table("feeds").add_column("last_new_entry", str)  # the last poll that stored new or changed entries
+    db.execute("UPDATE feeds SET failing_since = last_polled WHERE error_count > 0")
+    db.execute("UPDATE feeds SET last_new_entry = (SELECT max(updated) FROM entries WHERE entries.feed_id = feeds.id)")
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    """Article pages read for their full text, by canonical link, so no page is fetched twice.
+
+    A failed fetch is kept too (``text`` empty, ``error`` says why), so a
+    broken page is tried again only after a while rather than on every poll.
+    """
+    db.table("pages").create(
+        {"url": str, "text": str, "error": str, "fetched": str},
+        pk="url",
+        not_null={"fetched"},
+    )
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Callable[[sqlite_utils.Database], None]]) -> int:

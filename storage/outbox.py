@@ -30,12 +30,14 @@ class OutboxRow:
     delivered: datetime | None
     related: tuple[int, ...] = ()  # an exodus alert's events
     digest: str | None = None  # the digest message carrying this alert, once its period closed
+    feed_id: int | None = None  # a feed health alert's feed (its ``event_id`` is 0)
+    detail: str | None = None  # a feed health alert's content, JSON
 
 
 def _row(r: dict[str, object]) -> OutboxRow:
     return OutboxRow(
         id=str(r["id"]),
-        event_id=int(r["event_id"]),  # type: ignore[call-overload]
+        event_id=int(r["event_id"] or 0),  # type: ignore[call-overload]
         kind=str(r["kind"]),
         lab=str(r["lab"]),
         channel=str(r["channel"]),
@@ -47,6 +49,8 @@ def _row(r: dict[str, object]) -> OutboxRow:
         delivered=from_iso(r["delivered"]),  # type: ignore[arg-type]
         related=tuple(json.loads(str(r.get("related") or "[]"))),
         digest=r.get("digest"),  # type: ignore[arg-type]
+        feed_id=r.get("feed_id"),  # type: ignore[arg-type]
+        detail=r.get("detail"),  # type: ignore[arg-type]
     )
 
 
@@ -57,6 +61,17 @@ def enqueue(store: Store, *, alert_id: str, event_id: int, kind: str, lab: str, 
         "INSERT OR IGNORE INTO outbox (id, event_id, kind, lab, channel, state, attempts, next_attempt, created, "
         "related) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
         (alert_id, event_id, kind, lab, channel, iso(now), iso(now), json.dumps(list(related)) if related else None),
+    )
+    return cur.rowcount > 0
+
+
+def enqueue_feed_alert(store: Store, *, alert_id: str, feed_id: int, name: str, channel: str, now: datetime,
+                       detail: dict[str, object]) -> bool:
+    """Queue a feed health alert (no event; ``lab`` holds the feed's name); False when queued already."""
+    cur = store.execute(
+        "INSERT OR IGNORE INTO outbox (id, event_id, feed_id, kind, lab, channel, state, attempts, next_attempt, "
+        "created, detail) VALUES (?, NULL, ?, 'feed_health', ?, ?, 'pending', 0, ?, ?, ?)",
+        (alert_id, feed_id, name, channel, iso(now), iso(now), json.dumps(detail)),
     )
     return cur.rowcount > 0
 

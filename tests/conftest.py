@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 CORPUS = ROOT.parent / "shared" / "corpus" / "feeds"
 
-pytest_plugins = ["tests.support.feed_server", "tests.support.receivers"]
+pytest_plugins = ["tests.support.feed_server", "tests.support.receivers", "tests.support.hostile_server"]
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 

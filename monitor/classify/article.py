@@ -14,6 +14,7 @@ import re
 from monitor.classify.lexicon import Cue, Lexicon
 from monitor.classify.names import Name, aliases
 from monitor.classify.person import Person, after_return, near, own_events
+from monitor.classify.roles import role_of
 from monitor.classify.scoring import sentence_status
 from monitor.classify.sentence import AFF, BG, FROM, NEW, STOP, TO, Reading
 from monitor.people import person_keys
@@ -38,6 +39,7 @@ class ArticleState:
         self.people: dict[str, Person] = {}
         self.keys: dict[str, frozenset[str]] = {}
         self.groups: dict[tuple[str, str], Person] = {}
+        self.known: dict[str, Person] = {}  # a name as written -> its person, once found
         self.confirmed = False  # an official source anywhere in the article (set when deciding)
         self.title_roots: set[str] = set()
         if has_title and readings:
@@ -123,6 +125,15 @@ class ArticleState:
         return {w: n for w, n in index.items() if w not in clashes}
 
     def _person(self, name: Name) -> Person:
+        known = self.known.get(name.text)
+        if known is not None:
+            return known
+        person = self._new_person(name)
+        if name.nickname is None:
+            self.known[name.text] = person
+        return person
+
+    def _new_person(self, name: Name) -> Person:
         keys = person_keys(name.text, aliases(name.text, name.script, name.nickname))
         for key, person_keys_ in self.keys.items():
             if person_keys_ & keys:
@@ -166,7 +177,7 @@ class ArticleState:
                 for label in reading.labels:
                     if label.side == BG and near(name, label.span, reading):
                         person.add(FROM, label.span, label.weight * 0.8)
-                self._role(person, name, reading)
+                self._role(person, name, reading, names)
             if names:
                 self.last = self._person(names[-1])
             return
@@ -184,7 +195,7 @@ class ArticleState:
         for person, target in targets:
             self._evidence(person, target, reading, negated, is_title, movers)
         for name in names:
-            self._role(self._person(name), name, reading)
+            self._role(self._person(name), name, reading, names)
         self._successions(reading, names)
         self._cofounders(reading, names)
         if names:
@@ -220,6 +231,12 @@ class ArticleState:
                 continue
             before = [n for n in names if n.end <= cue.start]
             after = [n for n in names if n.start >= cue.end]
+            if passive and after and not before and self.last is not None:
+                # "후임으로 Y가 선임됐다", "As successor, Y was named": the one named before succeeds.
+                successor_ = self._person(after[0])
+                if successor_ is not self.last:
+                    successor_.predecessor = self.last
+                continue
             if not before or not after:
                 continue
             successor, predecessor = (after[0], before[-1]) if passive else (before[-1], after[0])
@@ -331,18 +348,9 @@ class ArticleState:
         if score > person.evidence_score:
             person.evidence_score, person.evidence = score, reading.text
 
-    def _role(self, person: Person, name: Name, reading: Reading) -> None:
-        if person.role is not None:
-            return
-        best: tuple[int, str] | None = None
-        for cue in reading.cues:
-            if "role" not in cue.kinds:
-                continue
-            gap = name.start - cue.end if cue.end <= name.start else cue.start - name.end + 10
-            if 0 <= gap <= 30 and (best is None or gap < best[0]):
-                best = (gap, cue.text)
-        if best is not None:
-            person.role = best[1]
+    def _role(self, person: Person, name: Name, reading: Reading, names: list[Name]) -> None:
+        if person.role is None:
+            person.role = role_of(name, names, reading.cues, reading.orgs, reading.text)
 
 
 def _count(text: str) -> int | None:

@@ -82,7 +82,9 @@ def _move(art: ArticleState, person: Person, defaults: dict[str, OrgSpan | None]
             and (from_span is None or partner[1].root_id != from_span.root_id)):
         to_span = partner[1]  # "his co-founders": of the company the partner starts
     if to_span is None and person.predecessor is not None:
-        # "X's post is filled by Y": Y joins where X was.
+        # "X's post is filled by Y": Y joins where X was; from nowhere said, it is a promotion.
+        if from_span is None:
+            return None
         to_span = _best(person.predecessor.sides[FROM], excluded)
     if person.partner is not None:
         defaults = {FROM: None, TO: None}  # a co-founder's sides come from the partner or nowhere

@@ -11,14 +11,13 @@ from collections.abc import Mapping
 
 from monitor.classify.article import ArticleState
 from monitor.classify.decide import moves
-from monitor.classify.lexicon import EVENT_KINDS, Cue, Lexicon
+from monitor.classify.lexicon import EVENT_KINDS, MOVE_KINDS, Cue, Lexicon
 from monitor.classify.orgs import OrgFinder, OrgSpan
 from monitor.classify.sentence import Reading, read_sentence
 from monitor.classify.text import clean, detect_language, sentences
 from monitor.records import Article, Classification
 
 MAX_SENTENCES = 60
-_MOVE_KINDS = frozenset({"leave", "lose", "join", "hire", "appoint", "return"})
 # What makes a sentence worth finding names and organisations in: a move, or who someone was.
 _READ_KINDS = EVENT_KINDS | {"background", "weak_background", "role", "replaces", "replaced_by"}
 
@@ -40,6 +39,32 @@ class RuleEngine:
         except Exception:
             return Classification(article.id, article.lang or "en", False, ())
 
+    def move_cue(self, article: Article) -> bool:
+        """Whether the headline carries a move word (leave, join, hire...) about the AI field.
+
+        What makes an entry that yielded no move worth reading in full
+        (``monitor.classify.candidates``): "Another top researcher quits
+        OpenAI" names no one, and the article page does. The headline must
+        carry the cue and its lead (headline and first two sentences) an AI
+        organisation or an AI word, which leaves out the many headlines where
+        "leaves" or "joins" means something else.
+        """
+        try:
+            title = clean(article.title or "")
+            if not title or not any(lexicon.may_move(title) for lexicon in self.lexicons.values()):
+                return False  # most headlines: a few short scans, and the summary is never read
+            summary = clean(article.summary or "")
+            lang = detect_language(f"{title}\n{summary}", self.lexicons, article.lang)
+            lexicon = self.lexicons.get(lang) or self.lexicons["en"]
+            if not lexicon.may_move(title) or not any(c.kinds & MOVE_KINDS for c in lexicon.cues(title)):
+                return False
+            lead = "\n".join([title, *sentences(summary)[:2]])
+            if any("ai_context" in c.kinds for c in lexicon.cues(lead)):
+                return True
+            return any(o.org is not None and o.org.ai for o in self.finder.find(lead))
+        except Exception:
+            return False
+
     # ── the article ──────────────────────────────────────────────────────────
 
     def _classify(self, article: Article) -> Classification:
@@ -47,32 +72,33 @@ class RuleEngine:
         summary = clean(article.summary or "")
         lang = detect_language(f"{title}\n{summary}", self.lexicons, article.lang)
         lexicon = self.lexicons.get(lang) or self.lexicons["en"]
+        if not (lexicon.may_move(title) or lexicon.may_move(summary)):
+            return Classification(article.id, lang, False, ())  # most entries: no move word at all
         parts = [title] if title else []
         parts += sentences(summary)[:MAX_SENTENCES]
         cues = [lexicon.cues(part) for part in parts]
-        if not any(c.kinds & _MOVE_KINDS for found in cues for c in found):
+        if not any(c.kinds & MOVE_KINDS for found in cues for c in found):
             return Classification(article.id, lang, False, ())  # most entries: no move word at all
         not_names = self.not_names if lang != "en" else frozenset()
         readings: list[Reading] = []
         last_org: OrgSpan | None = None
-        anaphor = lexicon.org_anaphor
-        last_anaphor = max((i for i, p in enumerate(parts) if anaphor.search(p)), default=-1) if anaphor else -1
+        found_orgs = self.finder.find_parts(parts, f"{title}\n{summary}")
         for i, (text, found) in enumerate(zip(parts, cues, strict=True)):
+            orgs = found_orgs[i]
             if i == 0 or _worth_reading(found, cues[i + 1] if i + 1 < len(cues) else []):
-                reading = read_sentence(text, lang, lexicon, self.finder, not_names, found, last_org)
+                reading = read_sentence(text, lang, lexicon, self.finder, not_names, found, last_org, orgs)
                 orgs = reading.orgs
             else:
+                # Kept for "the company" later on, which may point back to an organisation named here.
                 reading = Reading(text, lang, found, [], [], kinds=frozenset(k for c in found for k in c.kinds))
-                # "the company" later on may point back to an organisation named here.
-                orgs = self.finder.find(text) if i < last_anaphor else []
             if orgs:
                 last_org = orgs[-1]
             readings.append(reading)
         if not any(r.events - {"found"} for r in readings):
             return Classification(article.id, lang, False, ())
         state = ArticleState(readings, bool(title), lexicon)
-        found = moves(state)
-        return Classification(article.id, lang, bool(found), tuple(found))
+        told = moves(state)
+        return Classification(article.id, lang, bool(told), tuple(told))
 
 
 def _worth_reading(cues: list[Cue], following: list[Cue]) -> bool:

@@ -15,8 +15,8 @@ pinyin in both orders for a Chinese name, the swapped order for a pinyin one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from pypinyin import lazy_pinyin
 
@@ -60,9 +60,8 @@ _NOT_HAN_NAME = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
-    """A person's name found in a sentence; offsets index that sentence."""
+class Name(NamedTuple):
+    """A person's name found in a sentence; offsets index that sentence (immutable, like Cue)."""
 
     text: str
     start: int
@@ -149,7 +148,9 @@ def _after_ok(sentence: str, end: int) -> bool:
 
 # ── Japanese and Korean ──────────────────────────────────────────────────────
 
-_JA_NAME = re.compile(r"([\u4e00-\u9fff々]{2,5}|[\u30a0-\u30ff]{2,12}(?:[・＝][\u30a0-\u30ff]{2,12})+)(?:氏|さん)")
+_JA_NAME = re.compile(
+    r"([\u4e00-\u9fff々]{2,5}|[\u30a0-\u30ff]{2,12}(?:[・＝][\u30a0-\u30ff]{2,12})+)(?:氏|さん|教授|博士)"
+)
 _KO_SURNAMES = set(
     "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염"
     "여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형계피두감음빈동온호범좌팽승간상시갈"
@@ -217,6 +218,8 @@ def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozense
                 last_end = m.end()
             continue
         word = m.group(2)
+        if not run and word[0].islower():
+            continue  # a particle with no name before it: nothing to join
         start, end = m.start(2), m.end(2)
         if word.endswith(("'s", "'")):
             word, end = word.rsplit("'", 1)[0], start + len(word.rsplit("'", 1)[0])
@@ -224,7 +227,11 @@ def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozense
         else:
             possessive = False
         gap = sentence[last_end:start] if last_end >= 0 else ""
-        inside_org = bool(taken) and any(s < end and start < e for s, e in taken)
+        inside_org = False
+        for s, e in taken:
+            if s < end and start < e:
+                inside_org = True
+                break
         ok = (
             not inside_org
             and not word.endswith("-based")

@@ -9,7 +9,8 @@ stand where an organisation must ("joins Foo Labs", "launches Bar Ventures").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from monitor.catalog import Catalog, Org
 
@@ -26,9 +27,8 @@ _UNKNOWN_STOP = {"The", "A", "An", "His", "Her", "Its", "Their", "This", "That",
                  "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 
 
-@dataclass(frozen=True, slots=True)
-class OrgSpan:
-    """An organisation named in a sentence: a catalog entry, or a name as written."""
+class OrgSpan(NamedTuple):
+    """An organisation named in a sentence: a catalog entry, or a name as written (immutable, like Cue)."""
 
     start: int
     end: int
@@ -62,7 +62,43 @@ class OrgFinder:
 
     def find(self, sentence: str) -> list[OrgSpan]:
         """Catalog organisations in text order, an owner and its unit side by side made one."""
-        spans = [self.span(m.start, m.end, m.surface, m.org) for m in self.catalog.find(sentence)]
+        return self._merge([self.span(m.start, m.end, m.surface, m.org) for m in self.catalog.find(sentence)],
+                           sentence)
+
+    def find_parts(self, parts: Sequence[str], whole: str) -> list[list[OrgSpan]]:
+        """The organisations of each sentence of one article, found in one pass over the article.
+
+        ``parts`` are the article's sentences in order, each (normally) a
+        piece of ``whole``. Reading the article at once is cheaper than
+        sentence by sentence, and an ambiguous alias ("字节", "Seed") counts
+        when the article, not only its sentence, names that company.
+        """
+        mentions = self.catalog.find(whole)
+        offsets: list[int] = []
+        cursor = 0
+        for part in parts:
+            at = whole.find(part, cursor)
+            offsets.append(at)
+            if at >= 0:
+                cursor = at + len(part)
+        out: list[list[OrgSpan]] = []
+        k = 0
+        for part, at in zip(parts, offsets, strict=True):
+            if at < 0:  # a sentence joined across a line break: read on its own
+                out.append(self.find(part))
+                continue
+            end = at + len(part)
+            while k < len(mentions) and mentions[k].start < at:
+                k += 1
+            spans = []
+            while k < len(mentions) and mentions[k].end <= end:
+                m = mentions[k]
+                spans.append(self.span(m.start - at, m.end - at, m.surface, m.org))
+                k += 1
+            out.append(self._merge(spans, part) if len(spans) > 1 else spans)
+        return out
+
+    def _merge(self, spans: list[OrgSpan], sentence: str) -> list[OrgSpan]:
         merged: list[OrgSpan] = []
         for span in spans:
             if merged:

@@ -50,6 +50,12 @@ def sentence_status(reading: Reading) -> str:
     a memo, a spokesperson, "X said"); "reported" for the press; "rumoured"
     for talks, consideration and negotiation without a move verb of its own.
     """
+    if not reading.status:
+        reading.status = _status(reading)
+    return reading.status
+
+
+def _status(reading: Reading) -> str:
     strong = any(
         "confirm" in c.kinds and (
             not c.kinds & {"speech", "report"} or ("speech" in c.kinds and _said_by_party(c, reading))

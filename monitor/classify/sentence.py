@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from monitor.classify.lexicon import EVENT_KINDS, Cue, Lexicon
 from monitor.classify.names import Name, find_names
@@ -24,9 +25,8 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 _SUBJECT_PARTICLE = ("이 ", "가 ", "은 ", "는 ", "が", "は")
 
 
-@dataclass(frozen=True, slots=True)
-class Label:
-    """The part an organisation plays in one sentence."""
+class Label(NamedTuple):
+    """The part an organisation plays in one sentence (immutable, like Cue)."""
 
     span: OrgSpan
     side: str
@@ -44,6 +44,7 @@ class Reading:
     names: list[Name]
     labels: list[Label] = field(default_factory=list)
     kinds: frozenset[str] = frozenset()
+    status: str = ""  # set once by scoring.sentence_status, which is asked often
 
     @property
     def events(self) -> frozenset[str]:
@@ -55,16 +56,20 @@ class Reading:
 
 def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
                   not_names: frozenset[str] = frozenset(), cues: list[Cue] | None = None,
-                  antecedent: OrgSpan | None = None) -> Reading:
+                  antecedent: OrgSpan | None = None, orgs: list[OrgSpan] | None = None) -> Reading:
     """Cues, organisations, names and the organisations' sides in one sentence.
 
     ``antecedent`` is the organisation last named before this sentence: "the
     company" or "la start-up parisienne" stands for it unless the sentence
-    itself named one first.
+    itself named one first. ``orgs`` are the sentence's organisations when
+    already found (``OrgFinder.find_parts``).
     """
     if cues is None:
         cues = lexicon.cues(text)
-    orgs = finder.find(text)
+    if lexicon.relative is not None and "," in text:
+        cues = _background_clauses(text, cues, lexicon.relative)
+    if orgs is None:
+        orgs = finder.find(text)
     if orgs and any("confirm" in c.kinds for c in cues):
         # "said on LinkedIn", "wrote on X": the channel of an announcement, not an employer.
         orgs = [o for o in orgs if not any("confirm" in c.kinds and c.start <= o.start and o.end <= c.end
@@ -79,6 +84,35 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
     _guess_unknown_orgs(reading, finder)
     reading.labels = _label(reading, lexicon)
     return reading
+
+
+_CLAUSE_BG = frozenset({"join", "return", "hire"})
+
+
+def _background_clauses(text: str, cues: list[Cue], relative: re.Pattern[str]) -> list[Cue]:
+    """", who joined A from B in 2012, is retiring": the clause says where the person is, not the news.
+
+    When the sentence tells a move outside a relative clause, a join inside
+    it marks the person's current organisation (background) and its "from"
+    an earlier employer, which is not the side left now.
+    """
+    clauses = [(m.start(), m.end()) for m in relative.finditer(text)]
+    if not clauses:
+        return cues
+
+    def inside(cue: Cue) -> bool:
+        return any(s <= cue.start and cue.end <= e for s, e in clauses)
+
+    if not any(c.kinds & EVENT_KINDS and not inside(c) for c in cues):
+        return cues
+    out = []
+    for cue in cues:
+        if inside(cue) and cue.kinds & _CLAUSE_BG:
+            cue = Cue(frozenset({"background"}), cue.start, cue.end, cue.text)
+        elif inside(cue) and "from" in cue.kinds and any(inside(c) and c.kinds & _CLAUSE_BG for c in cues):
+            continue  # "who joined A from B": B is an earlier employer
+        out.append(cue)
+    return out
 
 
 def _resolve_anaphors(text: str, orgs: list[OrgSpan], pattern: re.Pattern[str],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
 from collections.abc import Mapping
 
 from monitor.classify.lexicon import Lexicon
@@ -18,24 +17,26 @@ MAX_CHARS = 12_000  # very long summaries: the news is in the first paragraphs
 
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufff0-\uffff]")
 _TAG = re.compile(r"<[^>]{0,400}>")
-_SPACES = re.compile(r"[ \t\u00a0\u2002\u2003\u2009\u200a\u202f\u3000]+")
-_TRANSLATE = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
-     "\u2014": " - ", "\u2010": "-", "\u2011": "-", "\ufeff": None, "\u200b": None, "\x00": None}
-)
+# Runs of spaces become one space; a lone plain space is left alone (most gaps: no work).
+_WIDE = "\t\u00a0\u2002\u2003\u2009\u200a\u202f\u3000"
+_SPACES = re.compile(f" [ {_WIDE}]+|[{_WIDE}][ {_WIDE}]*")
+# Typographic quotes and dashes made plain; str.replace per character present beats str.translate.
+_PLAIN = (("\u2018", "'"), ("\u2019", "'"), ("\u02bc", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u2013", "-"),
+          ("\u2014", " - "), ("\u2010", "-"), ("\u2011", "-"), ("\ufeff", ""), ("\u200b", ""), ("\x00", ""))
 # A sentence ends at . ! ? (then a space and something that may start one),
-# at CJK full stops, semicolons and at line breaks.
-_SPLIT = re.compile(
-    r"(?<=[!?])\s*(?=\S)"
-    r"|(?<=[.])\s+(?=[\"'(\[*•\-]?[A-Z\u00c0-\u00de0-9\u3040-\u9fff\uac00-\ud7a3])"
-    r"|(?<=[。！？；;])"
-    r"|\s*\n+\s*"
+# at CJK full stops, semicolons and at line breaks. Each branch starts with a
+# literal, so the regex skips the rest of the text by a character-set test.
+_END = re.compile(
+    r"[!?](?=\s*\S)"
+    r"|\.(?=\s+[\"'(\[*•\-]?[A-Z\u00c0-\u00de0-9\u3040-\u9fff\uac00-\ud7a3])"
+    r"|[。！？；;\n]"
 )
 _ABBREV = re.compile(r"(?:\b(?:Inc|Corp|Co|Ltd|Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|vs|No|U\.S|U\.K|e\.g|i\.e)|\b[A-Z])\.$")
 
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_ANY_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 _LATIN_LETTERS = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
@@ -49,7 +50,13 @@ def clean(text: str) -> str:
         text = html.unescape(text)
     if "<" in text:
         text = _TAG.sub(" ", text)
-    text = _SPACES.sub(" ", text.translate(_TRANSLATE))
+    if not text.isascii():
+        for char, plain in _PLAIN:
+            if char in text:
+                text = text.replace(char, plain)
+    elif "\x00" in text:
+        text = text.replace("\x00", "")
+    text = _SPACES.sub(" ", text)
     return _CONTROL.sub("", text).strip()
 
 
@@ -57,7 +64,13 @@ def sentences(text: str) -> list[str]:
     """The sentences of a cleaned text, abbreviations and initials kept whole."""
     out: list[str] = []
     carry = ""
-    for piece in _SPLIT.split(text):
+    pieces = []
+    last = 0
+    for m in _END.finditer(text):
+        pieces.append(text[last : m.end()])
+        last = m.end()
+    pieces.append(text[last:])
+    for piece in pieces:
         piece = piece.strip()
         if not piece:
             continue
@@ -80,6 +93,28 @@ def detect_language(text: str, lexicons: Mapping[str, Lexicon], hint: str | None
     most, English winning ties and texts too short to tell.
     """
     sample = text[:700]
+    if not sample.isascii():
+        cjk = _cjk_language(sample)
+        if cjk is not None:
+            return cjk
+    index = _stopword_index(lexicons)
+    hits: dict[str, int] = {}
+    for word in _WORD.findall(sample.casefold()):
+        for lang in index.get(word, ()):
+            hits[lang] = hits.get(lang, 0) + 1
+    best, best_hits = "en", hits.get("en", 0)
+    for lang in lexicons:
+        count = hits.get(lang, 0)
+        if count > best_hits:
+            best, best_hits = lang, count
+    if best_hits == 0 and hint in lexicons:
+        return str(hint)
+    return best
+
+
+def _cjk_language(sample: str) -> str | None:
+    if _ANY_CJK.search(sample) is None:
+        return None  # accents and curly quotes, no CJK script at all
     hangul = len(_HANGUL.findall(sample))
     kana = len(_KANA.findall(sample))
     han = len(_HAN.findall(sample))
@@ -94,14 +129,23 @@ def detect_language(text: str, lexicons: Mapping[str, Lexicon], hint: str | None
         return "ko"
     if han > 0 and han >= latin:
         return "zh"
-    counts = Counter(_WORD.findall(sample.casefold()))
-    best, best_hits = "en", 0
+    return None
+
+
+_INDEX: list[tuple[Mapping[str, Lexicon], dict[str, tuple[str, ...]]]] = []
+
+
+def _stopword_index(lexicons: Mapping[str, Lexicon]) -> dict[str, tuple[str, ...]]:
+    """Stop word -> the Latin-script languages using it, built once per set of lexicons."""
+    for known, index in _INDEX:
+        if known is lexicons:
+            return index
+    langs: dict[str, list[str]] = {}
     for lang, lexicon in lexicons.items():
-        if lexicon.word_order == "sov" or lang == "zh" or not lexicon.stopwords:
+        if lexicon.word_order == "sov" or lang == "zh":
             continue
-        hits = sum(counts[w] for w in lexicon.stopwords.intersection(counts))
-        if hits > best_hits or (hits == best_hits and lang == "en"):
-            best, best_hits = lang, hits
-    if best_hits == 0 and hint in lexicons:
-        return str(hint)
-    return best
+        for word in lexicon.stopwords:
+            langs.setdefault(word, []).append(lang)
+    built = {w: tuple(ls) for w, ls in langs.items()}
+    _INDEX[:] = [*_INDEX[-3:], (lexicons, built)]
+    return built

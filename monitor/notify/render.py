@@ -41,9 +41,10 @@ URL_MAX = 2000
 EMAIL_POLICY = email.policy.default.clone(max_line_length=250)
 
 _KIND_LABELS = {"loss": "loss", "gain": "gain", "test": "test alert", "loss_confirmed": "loss, now confirmed",
-                "gain_confirmed": "gain, now confirmed", "exodus": "exodus", "digest": "digest"}
-# Alerts about several events render in ``monitor.notify.summaries``.
-SUMMARY_KINDS = frozenset({"exodus", "digest"})
+                "gain_confirmed": "gain, now confirmed", "exodus": "exodus", "digest": "digest",
+                "feed_health": "feed health"}
+# Alerts about several events, or about a feed rather than an event, render in ``monitor.notify.summaries``.
+SUMMARY_KINDS = frozenset({"exodus", "digest", "feed_health"})
 
 
 # ── shared view of an alert ──────────────────────────────────────────────────
@@ -251,7 +252,7 @@ def slack_body(alert: Alert, *, templates: Path | None = None) -> dict[str, Any]
 
 _DISCORD_SPECIAL = "\\*_~`|>[]()<"
 _COLOURS = {"loss": 0xC0392B, "gain": 0x27AE60, "test": 0x7F8C8D, "loss_confirmed": 0xC0392B,
-            "gain_confirmed": 0x27AE60, "exodus": 0x8E1B10, "digest": 0x2C3E50}
+            "gain_confirmed": 0x27AE60, "exodus": 0x8E1B10, "digest": 0x2C3E50, "feed_health": 0xE67E22}
 DISCORD_DESCRIPTION_MAX = 3500  # of 4096; keeps the embed's total under Discord's 6000
 
 
@@ -334,8 +335,7 @@ def email_message(alert: Alert, channel: EmailChannel, *, templates: Path | None
         from monitor.notify import summaries
 
         view = summaries.view(alert, templates=templates)
-        body = "digest" if alert.kind == "digest" else "exodus"
-        return _email(alert, channel, view, templates, f"email_{body}")
+        return _email(alert, channel, view, templates, f"email_{alert.kind}")
     view = _view(alert)
     view["headline"] = headline(alert, templates=templates)
     return _email(alert, channel, view, templates, "email")

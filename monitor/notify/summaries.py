@@ -1,7 +1,8 @@
-"""Rendering the alerts that speak of several events: an exodus and a digest.
+"""Rendering the alerts that speak of several events, or of none: an exodus, a digest, a feed's health.
 
 An exodus alert names the lab and every loss within the window; a digest
-carries a period's alerts for one channel. Both reuse the single-alert
+carries a period's alerts for one channel; a feed health alert names a feed
+that keeps failing or has gone silent. Both reuse the single-alert
 pieces of ``render`` (the same escaping, caps and templates), so what a
 user reads in a digest is what the single alert would have said.
 """
@@ -12,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.notify import render
-from monitor.notify.text import human_date, iso_z, one_line, truncate
-from monitor.records import Alert, Event
+from monitor.notify.text import human_date, iso_z, one_line, safe_url, truncate
+from monitor.records import Alert, Event, FeedHealth
 
 
 def _person(event: Event) -> dict[str, Any]:
@@ -35,10 +36,28 @@ def _exodus_events(alert: Alert) -> tuple[Event, ...]:
     return alert.related or (alert.event,)
 
 
+def _feed_view(feed: FeedHealth) -> dict[str, Any]:
+    url = safe_url(feed.url)
+    return {
+        "feed_name": one_line(feed.name, render.NAME_MAX) or one_line(feed.url, render.URL_MAX),
+        "feed_url": url if url is not None and len(url) <= render.URL_MAX else None,
+        "feed_address": one_line(feed.url, render.URL_MAX),
+        "problem": feed.problem,
+        "since": human_date(feed.since),
+        "failures": feed.failures,
+        "last_error": one_line(feed.last_error, render.EVIDENCE_MAX),
+        "last_status": feed.last_status,
+    }
+
+
 def view(alert: Alert, *, templates: Path | None = None) -> dict[str, Any]:
-    """What the templates see: the single-alert fields, plus ``people`` (exodus) or ``items`` (digest)."""
+    """What the templates see: the single-alert fields, plus ``people`` (exodus), ``items`` (digest)
+    or the feed's figures (feed health)."""
     out = render._view(alert)
-    if alert.kind == "exodus":
+    if alert.feed is not None:
+        out |= _feed_view(alert.feed)
+        out["link"] = {"url": out["feed_url"]} if out["feed_url"] else None
+    elif alert.kind == "exodus":
         events = _exodus_events(alert)
         out |= {
             "count": len(events),
@@ -50,7 +69,7 @@ def view(alert: Alert, *, templates: Path | None = None) -> dict[str, Any]:
         for item in alert.items:
             one = view(item, templates=templates) if item.kind in render.SUMMARY_KINDS else render._view(item)
             one["headline"] = render.headline(item, templates=templates)
-            one["link"] = next((s for s in one["sources"] if s["url"]), None)
+            one["link"] = one.get("link") or next((s for s in one["sources"] if s["url"]), None)
             items.append(one)
         out |= {"count": len(items), "items": items}
     out["headline"] = one_line(render._render("headline.txt.j2", out, templates), render.SUBJECT_MAX - 20)
@@ -64,6 +83,12 @@ def webhook_body(alert: Alert) -> dict[str, Any]:
     """``talent.exodus``: the lab and its losses; ``talent.digest``: each alert's own body, ids included."""
     common = {"type": f"talent.{alert.kind}", "id": alert.id, "lab": alert.lab, "channel": alert.channel,
               "created": iso_z(alert.created)}
+    if alert.feed is not None:
+        feed = alert.feed
+        del common["lab"]
+        return common | {"problem": feed.problem, "feed": {
+            "url": feed.url, "name": feed.name, "since": iso_z(feed.since), "failures": feed.failures,
+            "last_error": feed.last_error, "last_status": feed.last_status}}
     if alert.kind == "exodus":
         events = _exodus_events(alert)
         return common | {
@@ -81,7 +106,11 @@ def webhook_body(alert: Alert) -> dict[str, Any]:
 def _lines(view_: dict[str, Any], link: Any) -> list[str]:
     """One line per person (exodus) or per alert (digest), each linked to its first safe source."""
     lines = []
-    if view_["kind"] == "exodus":
+    if view_["kind"] == "feed_health":
+        lines.append(link(view_["feed_address"], view_["link"]))
+        if view_["last_error"]:
+            lines.append(link(f"last error: {view_['last_error']}", None))
+    elif view_["kind"] == "exodus":
         for p in view_["people"]:
             where = f" for {p['to_org']}" if p["to_org"] else ""
             role = f" ({p['role']})" if p["role"] else ""

@@ -90,7 +90,7 @@ class Harness:
 @asynccontextmanager
 async def harness(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Harness]:
     clock = clock or Clock()
-    async with open_runtime(settings, clock=clock) as rt, delivery_client() as client:
+    async with open_runtime(settings, clock=clock) as rt, delivery_client(["127.0.0.1"]) as client:
         yield Harness(rt, client, clock)
 
 
