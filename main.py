@@ -7,6 +7,7 @@ This file only reads the command line; the work is done in ``monitor``.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -79,7 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_quietly(signum: int, _frame: object) -> None:
+    """SIGTERM before the daemon installs its own handler (during start-up) is still a clean stop."""
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _exit_quietly)
     args = build_parser().parse_args(argv)
     from monitor import commands
     from monitor.logs import setup_logging

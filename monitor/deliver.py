@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from storage.outbox import OutboxRow
 
 log = logging.getLogger("talentwatch")
-PARALLEL_SENDS = 8
+# One send in flight per channel: a crash can then repeat at most one alert on each channel (with its id).
+IN_FLIGHT_PER_CHANNEL = 1
 # One delivery round at a time per event loop: two rounds would both read the
 # same due rows before either marks them, and send them twice.
 _ROUNDS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -159,12 +160,12 @@ async def _round(rt: Runtime, client: httpx.AsyncClient) -> DeliveryReport:
     chosen, held = await rt.run(pick)
     if not chosen:
         return DeliveryReport(held=held)
-    gate = asyncio.Semaphore(PARALLEL_SENDS)
+    gates = {key: asyncio.Semaphore(IN_FLIGHT_PER_CHANNEL) for key in channels}
     templates = rt.settings.alerts.templates
 
     async def send(batch: Batch, alert: Alert) -> tuple[str, int]:
         ids = [row.id for row in batch.rows]
-        async with gate:
+        async with gates[batch.channel]:
             try:
                 await deliver(alert, channels[batch.channel], client=client, templates=templates)
             except DeliveryError as exc:
