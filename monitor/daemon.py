@@ -29,6 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config.loader import load_config
+from monitor import sdnotify
 from monitor.app import delivery_client, make_fetcher, open_runtime
 from monitor.deliver import deliver_due
 from monitor.digest import trigger_of
@@ -98,10 +99,21 @@ class Daemon:
                      len(self.settings.feeds), len(self.settings.labs), len(self.settings.channels),
                      self.settings.storage.path)
             _log_warnings(self.settings)
+            self._start_watchdog()
+            sdnotify.notify(f"READY=1\nSTATUS=polling {len(self.settings.feeds)} feeds")
             await self.stopping.wait()
+            sdnotify.notify("STOPPING=1")
             await self._shutdown()
         log.info("talentwatch stopped")
         return 0
+
+    def _start_watchdog(self) -> None:
+        """Ping systemd's watchdog from the event loop itself, so a stalled loop gets the daemon restarted."""
+        every = sdnotify.watchdog_interval()
+        if every is not None:
+            self.scheduler.add_job(sdnotify.notify, IntervalTrigger(seconds=every), args=["WATCHDOG=1"],
+                                   id="watchdog", max_instances=1, coalesce=True, misfire_grace_time=None,
+                                   next_run_time=utcnow())
 
     def stop(self, sig: signal.Signals | None = None) -> None:
         if not self.stopping.is_set():
@@ -255,6 +267,7 @@ class Daemon:
         await self.rt.run(self._record_config, None)
         log.info("config reloaded: %d feeds, %d labs, %d channels", len(new.feeds), len(new.labs),
                  len(new.channels))
+        sdnotify.notify(f"STATUS=polling {len(new.feeds)} feeds")
         _log_warnings(new)
         return True
 
