@@ -67,8 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--feeds", type=int, default=1000, help="feeds served for the polling benchmark")
     parser.add_argument("--concurrency", type=int, default=128, help="fetches at once in the polling benchmark")
     parser.add_argument("--latency", type=float, default=0.1, help="seconds the server waits before each answer")
-    parser.add_argument("--only", choices=["classify", "parse", "polling"], help="run one benchmark")
+    parser.add_argument("--items", type=int, nargs=2, default=[30, 50], metavar=("MIN", "MAX"),
+                        help="items a served feed has (fewer make a first cycle of many feeds affordable)")
+    parser.add_argument("--interval", type=float, default=30.0, help="polling interval of the daemon benchmark")
+    parser.add_argument("--no-loops", action="store_true", help="skip the bare fetch loops")
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="break the first cycle's largest Python heap down by line (slows it down)")
+    parser.add_argument("--only", choices=["classify", "parse", "polling", "daemon"], help="run one benchmark")
     args = parser.parse_args(argv)
+    items = (args.items[0], args.items[1])
     if args.only in (None, "classify"):
         print("classify (title + summary, one core):", bench_classify(args.repeat))
     if args.only in (None, "parse"):
@@ -78,7 +85,15 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"polling ({args.feeds} feeds on 127.0.0.1, {args.latency * 1000:g} ms latency, "
               f"concurrency {args.concurrency}):", flush=True)
-        print(json.dumps(bench_polling(args.feeds, args.concurrency, args.latency), indent=1))
+        print(json.dumps(bench_polling(args.feeds, args.concurrency, args.latency, items=items,
+                                       loops=not args.no_loops, trace_memory=args.trace_memory), indent=1))
+    if args.only == "daemon":  # minutes long: only when asked for
+        from bench.daemon import bench_daemon
+
+        print(f"daemon ({args.feeds} feeds, every {args.interval:g}s, {args.latency * 1000:g} ms latency, "
+              f"concurrency {args.concurrency}):", flush=True)
+        print(json.dumps(bench_daemon(args.feeds, interval=args.interval, concurrency=args.concurrency,
+                                      latency=args.latency, items=items), indent=1))
     print(f"peak memory: {peak_rss_mb():.0f} MB")
     return 0
 

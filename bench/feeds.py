@@ -3,7 +3,10 @@
 Each feed has 30-50 items (~75 KB) built from the real headlines and
 summaries of the shared feed corpus, with an ETag so a second cycle is all 304s. The
 server runs in its own process (aiohttp), so its CPU is not counted as the
-client's and it does not share the client's event loop.
+client's and it does not share the client's event loop. It counts the 200s
+and 304s it sends, so a benchmark of the daemon can tell when a cycle is done.
+Fewer items a feed (``items``) make a first cycle of many thousands of feeds
+affordable when what is measured is the 304s or the memory.
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ FILLER = ("The lab said the work continues, and people familiar with the matter 
           "for the coming year, including new models, hiring and partnerships with universities. ")
 
 
-def make_feed(index: int, texts: list[tuple[str, str]], now: datetime) -> bytes:
-    """One RSS feed of 30-50 items, ~75 KB, the same bytes for the same index."""
+ITEMS = (30, 50)
+
+
+def make_feed(index: int, texts: list[tuple[str, str]], now: datetime, items_range: tuple[int, int] = ITEMS) -> bytes:
+    """One RSS feed of 30-50 items (``items_range``), ~75 KB, the same bytes for the same index."""
     rng = random.Random(index)
     items = []
-    for n in range(rng.randint(30, 50)):
+    for n in range(rng.randint(*items_range)):
         title, summary = texts[rng.randrange(len(texts))]
         body = summary + " " + FILLER * rng.randint(6, 12)
         when = format_datetime(now - timedelta(hours=n * 3 + rng.random()), usegmt=True)
@@ -56,19 +62,21 @@ def corpus_texts() -> list[tuple[str, str]]:
     return texts
 
 
-def _serve(count: int, latency: float, ready: Any, stop: Any) -> None:
+def _serve(count: int, latency: float, items: tuple[int, int], counts: Any, ready: Any, stop: Any) -> None:
     from aiohttp import web
 
     now = datetime.now(UTC)
     texts = corpus_texts()
-    bodies = [make_feed(i, texts, now) for i in range(count)]
+    bodies = [make_feed(i, texts, now, items) for i in range(count)]
     etags = ['"' + hashlib.sha256(b).hexdigest()[:16] + '"' for b in bodies]
 
     async def handle(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(latency)
         index = int(request.match_info["index"])
         if request.headers.get("If-None-Match") == etags[index]:
+            counts[1] += 1
             return web.Response(status=304, headers={"ETag": etags[index]})
+        counts[0] += 1
         return web.Response(body=bodies[index], headers={"ETag": etags[index]},
                             content_type="application/rss+xml")
 
@@ -91,11 +99,13 @@ def _serve(count: int, latency: float, ready: Any, stop: Any) -> None:
 class FeedFarm:
     """``count`` feeds at ``http://127.0.0.1:PORT/feed/N.xml``, each answered after ``latency`` seconds."""
 
-    def __init__(self, count: int, latency: float = 0.1) -> None:
+    def __init__(self, count: int, latency: float = 0.1, items: tuple[int, int] = ITEMS) -> None:
         context = multiprocessing.get_context("spawn")
         self._ready = context.Queue()
         self._stop = context.Event()
-        self._process = context.Process(target=_serve, args=(count, latency, self._ready, self._stop), daemon=True)
+        self._counts = context.Array("q", 2, lock=False)  # 200s, 304s; only the server writes
+        self._process = context.Process(target=_serve, args=(count, latency, items, self._counts, self._ready,
+                                                             self._stop), daemon=True)
         self.count = count
         self.port = 0
         self.mean_size = 0.0
@@ -110,6 +120,10 @@ class FeedFarm:
         self._process.join(10)
         if self._process.is_alive():
             self._process.kill()
+
+    def served(self) -> tuple[int, int]:
+        """How many 200s and 304s the server has sent so far."""
+        return int(self._counts[0]), int(self._counts[1])
 
     def urls(self) -> list[str]:
         return [f"http://127.0.0.1:{self.port}/feed/{i}.xml" for i in range(self.count)]

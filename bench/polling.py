@@ -4,9 +4,12 @@ Measured in one run, against the same local server:
 - bare loops that only download every body: aiohttp (the floor), one
   httpx client, eight sharded httpx clients, httpx over the aiohttp transport;
 - talentwatch's ``Fetcher`` in each of its layouts (address checks, caps, decoding);
-- talentwatch's full cycle (``run_once``): a first one where every feed
-  answers 200 and is parsed, classified and stored, and a second where every
-  feed answers 304. CPU counts the parser processes too.
+- talentwatch's full cycle (every feed's ``poll_feed`` at once, as
+  ``run_once`` does): a first one where every feed answers 200 and is
+  parsed, classified and stored, then three where every feed answers 304
+  (the spread says how noisy the machine is). CPU counts the parser
+  processes too. With ``trace_memory``, the largest Python heap seen during
+  the first cycle is broken down by the lines that allocated it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.feeds import FeedFarm
+from bench.feeds import ITEMS, FeedFarm
 
 Loop = Callable[[list[str], int], Coroutine[Any, Any, int]]
 
@@ -129,8 +132,8 @@ def time_loop(loop: Loop, urls: list[str], concurrency: int) -> dict[str, float]
             "mb": round(size / 2**20)}
 
 
-def talentwatch_cycles(urls: list[str], concurrency: int) -> list[dict[str, float]]:
-    """Two cycles of one runtime on a fresh database, as the daemon runs them: all 200, then all 304.
+def talentwatch_cycles(urls: list[str], concurrency: int, trace_memory: bool = False) -> list[dict[str, Any]]:
+    """Cycles of one runtime on a fresh database, as the daemon runs them: all 200, then all 304 (three times).
 
     The first parses (in the parser processes), classifies, merges and stores
     every entry; the second costs only the conditional GETs and their bookkeeping.
@@ -139,11 +142,12 @@ def talentwatch_cycles(urls: list[str], concurrency: int) -> list[dict[str, floa
     from monitor.app import open_runtime
     from monitor.pipeline import poll_feed, sync_feeds
 
-    async def cycles(settings: Any) -> list[dict[str, float]]:
-        results = []
+    async def cycles(settings: Any) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
         async with open_runtime(settings) as rt:
             await rt.run(sync_feeds, rt)
-            for _ in range(2):
+            for n in range(4):
+                sampler = asyncio.create_task(_sample_heap()) if trace_memory and n == 0 else None
                 cpu0, wall0 = _cpu_with_parsers(rt), time.perf_counter()
                 outcomes = await asyncio.gather(*(poll_feed(rt, url) for url in urls))
                 wall, cpu = time.perf_counter() - wall0, _cpu_with_parsers(rt) - cpu0
@@ -152,6 +156,11 @@ def talentwatch_cycles(urls: list[str], concurrency: int) -> list[dict[str, floa
                                 "errors": sum(1 for o in outcomes if o.error),
                                 "new_entries": sum(o.new_entries for o in outcomes),
                                 "events": sum(o.events for o in outcomes)})
+                if sampler is not None:
+                    sampler.cancel()
+                    results[0]["python_heap_at_peak"] = _heap_top()
+                if n == 0:
+                    results[0]["parser_processes_peak_rss_mb"] = _parser_rss(rt)
         return results
 
     with tempfile.TemporaryDirectory() as folder:
@@ -163,6 +172,48 @@ def talentwatch_cycles(urls: list[str], concurrency: int) -> list[dict[str, floa
             f'[[labs]]\nname = "OpenAI"\n[[labs]]\nname = "Alibaba"\n[[labs]]\nname = "Google DeepMind"\n{feeds}',
             "utf-8")
         return asyncio.run(cycles(load_config(config)))
+
+
+_largest: list[Any] = []  # the snapshot with the most traced bytes, with its size
+
+
+async def _sample_heap(every: float = 1.0) -> None:
+    import tracemalloc
+
+    tracemalloc.start(1)
+    _largest.clear()
+    try:
+        while True:
+            await asyncio.sleep(every)
+            size = tracemalloc.get_traced_memory()[0]
+            if not _largest or size > _largest[1]:
+                _largest[:] = [tracemalloc.take_snapshot(), size]
+    finally:
+        tracemalloc.stop()
+
+
+def _heap_top(lines: int = 8) -> dict[str, float]:
+    if not _largest:
+        return {}
+    snapshot, size = _largest
+    top = {"total": round(size / 2**20, 1)}
+    for stat in snapshot.statistics("lineno")[:lines]:
+        frame = stat.traceback[0]
+        top[f"{Path(frame.filename).name}:{frame.lineno}"] = round(stat.size / 2**20, 1)
+    return top
+
+
+def _parser_rss(rt: Any) -> list[int]:
+    """Peak resident MB of each live parser process."""
+    found = []
+    pool = getattr(rt.parser, "_pool", None)
+    for pid in list(getattr(pool, "_processes", {}) or {}):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        found += [round(int(line.split()[1]) / 1024) for line in status.splitlines() if line.startswith("VmHWM:")]
+    return found
 
 
 def _cpu_with_parsers(rt: Any) -> float:
@@ -178,21 +229,27 @@ def _cpu_with_parsers(rt: Any) -> float:
     return total
 
 
-def bench_polling(feeds: int, concurrency: int, latency: float, loops: bool = True) -> dict[str, Any]:
+def bench_polling(feeds: int, concurrency: int, latency: float, loops: bool = True,
+                  items: tuple[int, int] = ITEMS, trace_memory: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"feeds": feeds, "concurrency": concurrency, "latency_s": latency,
                            "latency_floor_s": round(feeds / concurrency * latency, 2)}
-    with FeedFarm(feeds, latency) as farm:
+    with FeedFarm(feeds, latency, items) as farm:
         urls = farm.urls()
         out["mean_feed_kb"] = round(farm.mean_size / 1024, 1)
         if loops:
             for name, loop in LOOPS.items():
                 out[name] = time_loop(loop, urls, concurrency)
                 print(f"  {name}: {out[name]}", flush=True)
-        first, second = talentwatch_cycles(urls, concurrency)
+        first, *again = talentwatch_cycles(urls, concurrency, trace_memory)
         out["talentwatch first cycle (all 200)"] = first
-        out["talentwatch second cycle (all 304)"] = second
+        out["talentwatch cycles of 304s"] = again
         print(f"  talentwatch first cycle (all 200): {first}", flush=True)
-        print(f"  talentwatch second cycle (all 304): {second}", flush=True)
+        for cycle in again:
+            print(f"  talentwatch cycle of 304s: {cycle}", flush=True)
+        bare = [out[name]["wall_s"] for name in LOOPS if name in out and name.startswith("bare")]
+        fastest = min(bare, default=0.0)
+        if fastest:
+            out["304 cycle / fastest bare loop (best of three)"] = round(min(c["wall_s"] for c in again) / fastest, 2)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     out["peak_rss_mb"] = {"main process": round(own), "largest child (server or parser)": round(kids)}

@@ -21,7 +21,7 @@ import logging
 import os
 import signal
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ from monitor import sdnotify
 from monitor.app import delivery_client, make_fetcher, open_runtime
 from monitor.deliver import deliver_due
 from monitor.digest import trigger_of
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, StorageError
 from monitor.netguard import AddressPolicy
 from monitor.pipeline import Runtime, classify_leftovers, poll_feed, sync_feeds, utcnow
 from storage import feeds as feeds_db
@@ -148,6 +148,8 @@ class Daemon:
                 if self.stopping.is_set():
                     return  # cancelled by shutdown after its grace time: already logged there
                 raise
+            except StorageError as exc:  # a full disk or a long lock: one clear line, the next run retries
+                log.error("%s: %s (will try again)", getattr(job, "__name__", "job"), exc)
             except Exception:
                 log.exception("job failed: %s", getattr(job, "__name__", job))
             finally:
@@ -186,16 +188,19 @@ class Daemon:
 
     async def _poll(self, url: str) -> None:
         assert self.rt is not None
-        outcome = await poll_feed(self.rt, url)
-        state = await self.rt.run(feeds_db.get_feed, self.rt.store, url)  # by its config URL, moved or not
+        outcome = await poll_feed(self.rt, url)  # says what it stored: no second trip to the database
         job = self.scheduler.get_job("feed:" + url)
-        if job is None or state is None:
+        if job is None:
             return
-        if state.gone:
+        if outcome.gone:
             job.remove()
             return
-        if state.next_poll is not None and job.next_run_time is not None and state.next_poll > job.next_run_time:
-            job.modify(next_run_time=state.next_poll)  # back off: errors, Retry-After, max-age
+        # Back off (errors, Retry-After, max-age) only past the trigger's own jitter: a plain poll's
+        # next run is already about an interval away, and rescheduling every job every time costs.
+        slack = timedelta(seconds=getattr(job.trigger, "jitter", None) or 0)
+        if (outcome.next_poll is not None and job.next_run_time is not None
+                and outcome.next_poll > job.next_run_time + slack):
+            job.modify(next_run_time=outcome.next_poll)
         if outcome.alerts:
             await self._deliver()
 

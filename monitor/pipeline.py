@@ -9,7 +9,14 @@ alerts those cause are written in one transaction.
 
 A poll also keeps the feed's health: a failure streak or a long silence
 can queue a feed health alert (``monitor.feedhealth``), in the same
-transaction as the poll's outcome.
+transaction as the poll's outcome. A poll that brings nothing new (304, or
+the same bytes) changes no event or alert: its bookkeeping is grouped with
+other feeds' into one commit a second (``monitor.bookkeeping``), which is
+most of what makes a 304 cheap.
+
+Polls in flight are bounded (``Runtime.polls``): a fetched body waits for a
+parser process while holding its slot, so when parsing falls behind,
+fetching waits instead of piling bodies up in memory.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor import feedhealth, fulltext, merge
+from monitor.bookkeeping import GroupedBookkeeping
 from monitor.classify import Engine, default_engine
 from monitor.errors import FetchError, ParseError, PermanentFetchError
+from monitor.gate import Gate
 from monitor.people import person_keys
 from monitor.planning import queue_alerts
 from monitor.records import Classification, FeedForUpdate, FeedHealth, FetchedFeed, Source
@@ -64,6 +73,8 @@ class PollOutcome:
     events: int = 0
     alerts: int = 0
     error: str | None = None
+    next_poll: datetime | None = None  # as stored: the interval, or later (backoff, Retry-After, max-age)
+    gone: bool = False  # HTTP 410: no longer polled
 
 
 @dataclass
@@ -83,6 +94,9 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.labs = tracked_labs(self.settings.labs, self.catalog)
+        self.bookkeeping = GroupedBookkeeping(self.worker, self.store)
+        self.polls = Gate(poll_slots(self.settings, self.parser))
+        self._intervals: tuple[Settings, dict[str, float]] | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run database or CPU work on the single worker thread."""
@@ -92,10 +106,17 @@ class Runtime:
         return [channel.key for channel in self.settings.channels]
 
     def interval_of(self, url: str) -> float:
-        for feed in self.settings.feeds:
-            if feed.url == url:
-                return feed.interval or self.settings.polling.interval
-        return self.settings.polling.interval
+        """The feed's interval, from a table rebuilt when the settings change (every poll asks)."""
+        settings = self.settings
+        if self._intervals is None or self._intervals[0] is not settings:
+            default = settings.polling.interval
+            self._intervals = (settings, {f.url: f.interval or default for f in settings.feeds})
+        return self._intervals[1].get(url, settings.polling.interval)
+
+
+def poll_slots(settings: Settings, parser: ParsePool | None) -> int:
+    """Polls in flight at once: every fetch slot, plus a short queue for each parser process."""
+    return settings.polling.concurrency + 2 * (parser.workers if parser is not None else 1)
 
 
 def sync_feeds(rt: Runtime, feeds: Sequence[FeedSettings] | None = None) -> None:
@@ -105,9 +126,14 @@ def sync_feeds(rt: Runtime, feeds: Sequence[FeedSettings] | None = None) -> None
 
 async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
     """Poll one feed now; a failure is recorded against the feed and returned, never raised."""
+    async with rt.polls:
+        return await _poll_feed(rt, url)
+
+
+async def _poll_feed(rt: Runtime, url: str) -> PollOutcome:
     feed = await rt.run(feeds_db.get_feed, rt.store, url)
     if feed is None or feed.gone:
-        return PollOutcome(url, None, error="not polled: unknown or gone")
+        return PollOutcome(url, None, error="not polled: unknown or gone", gone=feed is not None)
     interval = rt.interval_of(url)
     try:
         fetched = await rt.fetcher.fetch(FeedForUpdate(feed.url, feed.etag, feed.last_modified))
@@ -120,16 +146,12 @@ async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
         if moved:
             log.info("feed moved permanently: %s -> %s", feed.url, fetched.permanent_url)
     if fetched.not_modified or fetched.content is None:
-        await rt.run(_record_ok, rt, feed, fetched.status, fetched.etag, fetched.last_modified, None,
-                     interval, fetched.max_age, 0)
         log.debug("feed not modified: %s", feed.url)
-        return PollOutcome(feed.url, fetched.status)
+        return await _record_unchanged(rt, feed, fetched, None, interval)
 
     body_hash = hashlib.sha256(fetched.content).hexdigest()
     if body_hash == feed.body_hash:  # same bytes as last time: nothing to parse
-        await rt.run(_record_ok, rt, feed, fetched.status, fetched.etag, fetched.last_modified, body_hash,
-                     interval, fetched.max_age, 0)
-        return PollOutcome(feed.url, fetched.status)
+        return await _record_unchanged(rt, feed, fetched, body_hash, interval)
 
     try:
         batch = await _parse(rt, feed, fetched)
@@ -144,11 +166,11 @@ async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
             known = entries_db.known_hashes(rt.store, feed.id)
             pages_db.save_pages(rt.store, pages)
             stored = entries_db.store_entries(rt.store, feed.id, batch.feed.entries, now, known)
-            _record_ok(rt, feed, fetched.status, fetched.etag, fetched.last_modified, body_hash, interval,
-                       fetched.max_age, len(stored))
+            when = _record_ok(rt, feed, fetched.status, fetched.etag, fetched.last_modified, body_hash,
+                              interval, fetched.max_age, len(stored))
             events, alerts = process_entries(rt, stored, feed.name or batch.feed.title or feed.url,
                                              batch.classified)
-        return PollOutcome(feed.url, fetched.status, len(stored), events, alerts)
+        return PollOutcome(feed.url, fetched.status, len(stored), events, alerts, next_poll=when)
 
     outcome = await rt.run(store_all)
     if outcome.new_entries:
@@ -187,18 +209,42 @@ def _record_ok(
     interval: float,
     max_age: float | None,
     new_entries: int,
-) -> None:
+) -> datetime:
+    """A successful poll, in one transaction with the feed health alert it may raise; returns the next poll."""
     now = rt.clock()
+    when = next_poll(now, interval, max_age=max_age)
     with rt.store.transaction():
         feeds_db.record_fetched(
             rt.store, feed.id, status=status, etag=etag, last_modified=last_modified, body_hash=body_hash, now=now,
-            next_poll=next_poll(now, interval, max_age=max_age), new_entries=new_entries,
+            next_poll=when, new_entries=new_entries,
         )
-        if new_entries == 0 and rt.settings.alerts.feed_health is not None:
-            since = feed.last_new_entry or feed.added or now
-            health = FeedHealth(feed.url, feed.name, "silent", since, last_status=status)
-            _queue_feed_alerts(rt, feedhealth.silent(feed.id, health, rt.settings.alerts.feed_health,
-                                                     rt.channel_keys(), now), now)
+        if new_entries == 0:
+            _queue_feed_alerts(rt, _silent_alerts(rt, feed, status, now), now)
+    return when
+
+
+async def _record_unchanged(rt: Runtime, feed: FeedState, fetched: FetchedFeed, body_hash: str | None,
+                            interval: float) -> PollOutcome:
+    """A poll that brought nothing new: its bookkeeping joins the grouped commit, unless it raises an alert."""
+    now = rt.clock()
+    if _silent_alerts(rt, feed, fetched.status, now):  # an alert is never grouped: it commits with its cause
+        when = await rt.run(_record_ok, rt, feed, fetched.status, fetched.etag, fetched.last_modified, body_hash,
+                            interval, fetched.max_age, 0)
+        return PollOutcome(feed.url, fetched.status, next_poll=when)
+    when = next_poll(now, interval, max_age=fetched.max_age)
+    rt.bookkeeping.submit(partial(feeds_db.record_fetched, rt.store, feed.id, status=fetched.status,
+                                  etag=fetched.etag, last_modified=fetched.last_modified, body_hash=body_hash,
+                                  now=now, next_poll=when))
+    return PollOutcome(feed.url, fetched.status, next_poll=when)
+
+
+def _silent_alerts(rt: Runtime, feed: FeedState, status: int, now: datetime) -> list[feedhealth.FeedAlertPlan]:
+    """The feed health alerts a poll without new entries raises (none unless the feed has been silent long)."""
+    if rt.settings.alerts.feed_health is None:
+        return []
+    since = feed.last_new_entry or feed.added or now
+    health = FeedHealth(feed.url, feed.name, "silent", since, last_status=status)
+    return feedhealth.silent(feed.id, health, rt.settings.alerts.feed_health, rt.channel_keys(), now)
 
 
 def _record_fetch_error(rt: Runtime, feed: FeedState, exc: FetchError | ParseError, interval: float) -> PollOutcome:
@@ -209,7 +255,7 @@ def _record_fetch_error(rt: Runtime, feed: FeedState, exc: FetchError | ParseErr
         if isinstance(exc, PermanentFetchError) and status == 410:
             feeds_db.mark_gone(rt.store, feed.id, now=now)
             log.warning("feed gone (HTTP 410), no longer polled: %s", feed.url)
-            return PollOutcome(feed.url, status, error=message)
+            return PollOutcome(feed.url, status, error=message, gone=True)
         retry_after = getattr(exc, "retry_after", None)
         failures = feed.error_count + 1
         when = next_poll(now, interval, error_count=failures, retry_after=retry_after)
@@ -219,7 +265,7 @@ def _record_fetch_error(rt: Runtime, feed: FeedState, exc: FetchError | ParseErr
         _queue_feed_alerts(rt, feedhealth.failing(feed.id, health, rt.settings.alerts.feed_health,
                                                   rt.channel_keys()), now)
     log.warning("feed error (%d in a row): %s: %s", failures, feed.url, message)
-    return PollOutcome(feed.url, status, error=message)
+    return PollOutcome(feed.url, status, error=message, next_poll=when)
 
 
 def _queue_feed_alerts(rt: Runtime, plans: Sequence[feedhealth.FeedAlertPlan], now: datetime) -> int:

@@ -4,6 +4,13 @@ sqlite-utils gives us schema creation and dict rows; writes go through
 ``Store.transaction()``, which takes the write lock up front (``BEGIN
 IMMEDIATE``) so two processes never deadlock upgrading a read lock, and so an
 event and the alerts it causes are committed together or not at all.
+
+Feed bookkeeping that changes no event or alert (a 304's "polled fine, next
+poll at ...") may instead go through ``Store.grouped()``: many feeds' updates
+share one open transaction, committed by ``commit_group()`` (the pipeline
+calls it about once a second), before any ``transaction()``, and on close.
+A crash loses at most that last second of bookkeeping, which the next poll
+writes again; an event or alert never waits in a group.
 """
 
 from __future__ import annotations
@@ -33,10 +40,13 @@ class Store:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self.path = path
+        self._group = False  # an open transaction of grouped bookkeeping, committed later
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """An immediate write transaction; rolled back on any exception."""
+        if self._group:  # grouped bookkeeping first, so this transaction commits on its own, now
+            self.commit_group()
         if self.conn.in_transaction:  # nested: join the outer one
             yield self.conn
             return
@@ -49,6 +59,40 @@ class Store:
         except BaseException:
             self._rollback()
             raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise StorageError(f"cannot commit: {explain(exc, self.path)}") from exc
+
+    @contextmanager
+    def grouped(self) -> Iterator[bool]:
+        """Writes that may wait for ``commit_group()``: they join the open group, or open one.
+
+        Yields True when this call opened the group, so that the caller knows
+        a commit is owed. A failed statement is undone by SQLite on its own and
+        leaves the group open for the others; within a ``transaction()``
+        the writes simply join it.
+        """
+        if self.conn.in_transaction:
+            yield False
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot start a write transaction: {explain(exc, self.path)}") from exc
+        self._group = True
+        try:
+            yield True
+        finally:
+            if not self.conn.in_transaction:  # SQLite gave up the transaction itself (full disk, I/O error)
+                self._group = False
+
+    def commit_group(self) -> None:
+        """Make the grouped bookkeeping durable; nothing to do when no group is open."""
+        if not self._group:
+            return
+        self._group = False
         try:
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -82,6 +126,9 @@ class Store:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
+        # Grouped bookkeeping is worth keeping but not worth failing a shutdown over: the next poll redoes it.
+        with contextlib.suppress(StorageError):
+            self.commit_group()
         self.conn.close()
 
 

@@ -1,0 +1,159 @@
+"""What keeps a 304 cheap and a big cycle bounded: grouped bookkeeping, the poll gate, one read per poll.
+
+A 304 changes no event or alert, so its feed row joins one open
+transaction that commits about once a second (``Store.grouped``); anything
+that does change events commits on its own, at once. These tests use a real
+SQLite file, a second connection to see what is durable, and the real
+pipeline against a FeedServer on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from config.schema import Settings
+from monitor.gate import Gate
+from monitor.pipeline import poll_feed, sync_feeds
+from storage import feeds as feeds_db
+from storage import open_store
+from tests.conftest import eventually
+from tests.support.alerts import harness, run
+from tests.support.feed_server import FeedServer
+
+NOW = datetime(2025, 8, 10, 9, 0, tzinfo=UTC)
+FEED = "http://a.example/feed.xml"
+RSS = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Lab news</title><link>http://example.com/</link>'
+       b"<description>d</description><item><title>Week 1</title><guid>week-1</guid>"
+       b"<description>Nothing about people.</description></item></channel></rss>")
+
+
+def durable_status(db: Path, url: str) -> int | None:
+    """The feed's last status as another connection sees it: only what is committed."""
+    with sqlite3.connect(db) as other:
+        row = other.execute("SELECT last_status FROM feeds WHERE url = ?", (url,)).fetchone()
+    return row[0] if row else None
+
+
+def test_grouped_writes_wait_for_their_commit_and_a_transaction_commits_them_first(tmp_path: Path) -> None:
+    db = tmp_path / "tw.db"
+    store = open_store(db)
+    feeds_db.sync_feeds(store, [(FEED, None), ("http://b.example/f", None)], NOW)
+    feed = feeds_db.get_feed(store, FEED)
+    assert feed is not None
+
+    def polled(status: int) -> None:
+        feeds_db.record_fetched(store, feed.id, status=status, etag='"1"', last_modified=None, body_hash=None,
+                                now=NOW, next_poll=NOW + timedelta(minutes=15))
+
+    with store.grouped() as opened:
+        polled(304)
+    assert opened, "the first grouped write opens the group"
+    with store.grouped() as opened:
+        polled(304)
+    assert not opened, "later ones join it"
+    assert feeds_db.get_feed(store, FEED).last_status == 304, "the same connection reads its own bookkeeping"  # type: ignore[union-attr]
+    assert durable_status(db, FEED) is None, "not durable before the group commits"
+
+    store.commit_group()
+    assert durable_status(db, FEED) == 304
+
+    with store.grouped():
+        polled(200)
+    with store.transaction():  # an event's transaction: commits the group first, then itself
+        store.execute("UPDATE feeds SET name = 'B' WHERE url = 'http://b.example/f'")
+    assert durable_status(db, FEED) == 200
+    with sqlite3.connect(db) as other:
+        assert other.execute("SELECT name FROM feeds WHERE url = 'http://b.example/f'").fetchone() == ("B",)
+
+    with store.grouped():
+        polled(304)
+    store.close()  # closing commits what is left
+    assert durable_status(db, FEED) == 304
+
+
+def test_a_failed_grouped_write_leaves_the_others_in_the_group(tmp_path: Path) -> None:
+    db = tmp_path / "tw.db"
+    store = open_store(db)
+    feeds_db.sync_feeds(store, [(FEED, None), ("http://b.example/f", None)], NOW)
+    with store.grouped():
+        store.execute("UPDATE feeds SET last_status = 304 WHERE url = ?", (FEED,))
+    with pytest.raises(Exception, match="UNIQUE"), store.grouped():
+        store.execute("UPDATE feeds SET url = ? WHERE url = 'http://b.example/f'", (FEED,))
+    store.commit_group()
+    assert durable_status(db, FEED) == 304
+    store.close()
+
+
+def test_the_gate_admits_in_order_and_never_more_than_its_slots() -> None:
+    async def scenario() -> tuple[list[int], int]:
+        gate = Gate(3)
+        order: list[int] = []
+        inside = peak = 0
+
+        async def task(n: int) -> None:
+            nonlocal inside, peak
+            async with gate:
+                order.append(n)
+                inside += 1
+                peak = max(peak, inside)
+                await asyncio.sleep(0.001)
+                inside -= 1
+
+        await asyncio.gather(*(task(n) for n in range(200)))
+        return order, peak
+
+    order, peak = asyncio.run(scenario())
+    assert peak == 3
+    assert order == list(range(200)), "first come, first served"
+
+
+def test_a_cancelled_waiter_does_not_lose_a_slot() -> None:
+    async def scenario() -> int:
+        gate = Gate(1)
+        release = asyncio.Event()
+
+        async def holder() -> None:
+            async with gate:
+                await release.wait()
+
+        first = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        waiters = [asyncio.create_task(holder()) for _ in range(3)]
+        await asyncio.sleep(0)
+        waiters[0].cancel()
+        release.set()
+        await asyncio.gather(first, *waiters, return_exceptions=True)
+        async with gate:  # the slot came back: this does not hang
+            return gate.waiting
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 5)) == 0
+
+
+def test_a_304_poll_returns_before_its_bookkeeping_is_durable_and_it_becomes_durable_soon(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/lab.xml", RSS)
+    db = tmp_path / "tw.db"
+    settings = Settings.model_validate({"storage": {"path": str(db)},
+                                        "polling": {"interval": "1m", "allow_private": ["127.0.0.1"]},
+                                        "feeds": [{"url": url}]})
+
+    async def scenario() -> None:
+        async with harness(settings) as h:
+            await h.rt.run(sync_feeds, h.rt)
+            first = await poll_feed(h.rt, url)
+            assert (first.status, first.new_entries) == (200, 1)
+            assert durable_status(db, url) == 200, "a poll that stores entries commits at once"
+            second = await poll_feed(h.rt, url)
+            assert second.status == 304
+            assert second.next_poll is not None and first.next_poll is not None, "the daemon reschedules from these"
+            await asyncio.to_thread(eventually, lambda: durable_status(db, url) == 304, 30)
+            third = await poll_feed(h.rt, url)  # reads its feed after the grouped write: sends the ETag again
+            assert third.status == 304
+
+    run(scenario())
