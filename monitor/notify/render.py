@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.policy
 import hashlib
+from collections.abc import Callable
 from datetime import UTC
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -206,6 +207,25 @@ def _listing(lines: list[str], limit: int) -> str:
     return "\n".join(out)
 
 
+def _chat_title(alert: Alert, templates: Path | None) -> str:
+    title = headline(alert, templates=templates)
+    return f"[test] {title}" if alert.kind == "test" else title
+
+
+def _chat_sources(
+    view: dict[str, Any], escape: Callable[[str], str], link_to: Callable[[str, str], str]
+) -> list[str]:
+    """One bullet per source for a chat service: linked title, feed and date, the evidence quoted."""
+    lines = []
+    for s in view["sources"]:
+        label = escape(truncate(s["title"] or "(untitled)", 150))
+        link = link_to(label, s["url"]) if s["url"] else label
+        meta = ", ".join(x for x in (s["feed"], s["published"]) if x)
+        evidence = f"\n> {escape(truncate(s['evidence'], 300))}" if s["evidence"] else ""
+        lines.append(f"• {link}{f' ({escape(meta)})' if meta else ''}{evidence}")
+    return lines
+
+
 def slack_body(alert: Alert, *, templates: Path | None = None) -> dict[str, Any]:
     """A Slack incoming-webhook message: plain ``text`` for notifications, blocks for the channel."""
     if alert.kind in SUMMARY_KINDS:
@@ -213,16 +233,8 @@ def slack_body(alert: Alert, *, templates: Path | None = None) -> dict[str, Any]
 
         return summaries.slack_body(alert, templates=templates)
     view = _view(alert)
-    title = headline(alert, templates=templates)
-    if alert.kind == "test":
-        title = f"[test] {title}"
-    lines = []
-    for s in view["sources"]:
-        label = _slack_escape(truncate(s["title"] or "(untitled)", 150))
-        link = f"<{_slack_url(s['url'])}|{label}>" if s["url"] else label
-        meta = ", ".join(x for x in (s["feed"], s["published"]) if x)
-        evidence = f"\n> {_slack_escape(truncate(s['evidence'], 300))}" if s["evidence"] else ""
-        lines.append(f"• {link}{f' ({_slack_escape(meta)})' if meta else ''}{evidence}")
+    title = _chat_title(alert, templates)
+    lines = _chat_sources(view, _slack_escape, lambda label, url: f"<{_slack_url(url)}|{label}>")
     fields = [
         ("Lab", view["lab"]),
         ("Role", view["role"] or "not stated"),
@@ -274,16 +286,8 @@ def discord_body(alert: Alert, *, templates: Path | None = None) -> dict[str, An
 
         return summaries.discord_body(alert, templates=templates)
     view = _view(alert)
-    title = headline(alert, templates=templates)
-    if alert.kind == "test":
-        title = f"[test] {title}"
-    lines = []
-    for s in view["sources"]:
-        label = _discord_escape(truncate(s["title"] or "(untitled)", 150))
-        link = f"[{label}]({_discord_url(s['url'])})" if s["url"] else label
-        meta = ", ".join(x for x in (s["feed"], s["published"]) if x)
-        evidence = f"\n> {_discord_escape(truncate(s['evidence'], 300))}" if s["evidence"] else ""
-        lines.append(f"• {link}{f' ({_discord_escape(meta)})' if meta else ''}{evidence}")
+    title = _chat_title(alert, templates)
+    lines = _chat_sources(view, _discord_escape, lambda label, url: f"[{label}]({_discord_url(url)})")
     fields = [
         ("Lab", view["lab"]),
         ("From", view["from_org"] or "not stated"),
