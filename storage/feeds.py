@@ -87,12 +87,6 @@ def get_feed(store: Store, url: str) -> FeedState | None:
     return _state(row) if row else None
 
 
-def get_feed_by_id(store: Store, feed_id: int) -> FeedState:
-    row = store.one("SELECT * FROM feeds WHERE id = ?", (feed_id,))
-    if row is None:
-        raise KeyError(feed_id)
-    return _state(row)
-
 
 def list_feeds(store: Store, *, active_only: bool = True) -> list[FeedState]:
     where = "WHERE active = 1" if active_only else ""
