@@ -3,6 +3,10 @@
 "Yan Zhijie", "Zhijie Yan", "YAN Zhi-jie" and 鄢志杰 all share a key: case and
 accents are folded, Chinese characters become pinyin (surname first), and the
 keys ignore word order. A key is a join key, not a display name.
+
+Chinese names are read by ``monitor.romanise`` (surnames by their surname
+readings). Keys are stored (``event_keys``): a change to how they are made
+needs a migration that recomputes them (``storage.migrations``).
 """
 
 from __future__ import annotations
@@ -12,9 +16,8 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
+from monitor.romanise import HAN, romanise
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NOT_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
 _PAREN = re.compile(r"\(.*?\)|（.*?）")
 
@@ -30,13 +33,9 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=4096)
 def _keys_of(raw: str) -> frozenset[str]:
     raw = _PAREN.sub(" ", raw)
-    if _HAN.search(raw):
-        syllables = [s for s in lazy_pinyin(raw.replace(" ", "")) if s.strip()]
-        if len(syllables) >= 2:
-            # Chinese names: one-syllable surname first, the given name written as one word.
-            raw = syllables[0] + " " + "".join(syllables[1:])
-        else:
-            raw = " ".join(syllables)
+    if HAN.search(raw):
+        # Chinese names: the surname first, the given name written as one word ("Zeng Zhijie").
+        raw = " ".join(romanise(raw))
     words = fold(raw).split()
     if not words:
         return frozenset()

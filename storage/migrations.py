@@ -6,6 +6,7 @@ checks that a fresh database equals one migrated step by step.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 
 import sqlite_utils
@@ -185,7 +186,28 @@ def _v5(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite_utils.Database) -> None:
+    """Person keys made again from each event's name and aliases, the way ``monitor.people`` makes them now.
+
+    Chinese names are read by their surname readings (曾 Zeng, not Ceng;
+    欧阳 Ouyang as one surname) and one character at a time. Events stored
+    before would otherwise not meet a new report of the same person. Keys
+    are only added: the old ones stay, so nothing that matched before stops
+    matching.
+    """
+    from monitor.people import person_keys
+
+    rows = db.execute("SELECT id, person, person_aliases FROM events WHERE person IS NOT NULL").fetchall()
+    for event_id, person, aliases in rows:
+        try:
+            spellings = [a for a in json.loads(aliases or "[]") if isinstance(a, str)]
+        except ValueError:
+            spellings = []
+        db.conn.executemany("INSERT OR IGNORE INTO event_keys (event_id, key) VALUES (?, ?)",
+                            [(event_id, key) for key in sorted(person_keys(person, spellings))])
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
 
 
 def migrate(db: sqlite_utils.Database, migrations: Sequence[Callable[[sqlite_utils.Database], None]]) -> int:

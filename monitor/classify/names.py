@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from pypinyin import lazy_pinyin
+from monitor.romanise import romanise
 
 # ── Chinese ──────────────────────────────────────────────────────────────────
 
@@ -289,9 +289,7 @@ def aliases(name: str, script: str, nickname: str | None = None) -> tuple[str, .
     """Other spellings of a name: pinyin forms for Chinese characters, the swapped order for pinyin."""
     out: list[str] = []
     if script == "han":
-        surname_len = 2 if name[:2] in _SURNAMES_2 else 1
-        sur = "".join(lazy_pinyin(name[:surname_len])).capitalize()
-        given = "".join(lazy_pinyin(name[surname_len:])).capitalize()
+        sur, given = (part.capitalize() for part in romanise(name))  # surnames read as surnames: 曾 Zeng
         if sur and given:
             out += [f"{sur} {given}", f"{given} {sur}"]
     elif script == "latin":
