@@ -10,7 +10,10 @@ database thread, the grouped commit, logging, and the daemon's own timers
   its parser processes;
 - steady state (every feed answers 304, each at its own interval): CPU per
   304 over a window of whole intervals, the daemon's timers included;
-- the peak resident memory (VmHWM) of the daemon and of each child process;
+- the peak resident memory (VmHWM) of the daemon and of each child process,
+  and, at the end, each one's RSS, PSS and private memory (smaps_rollup):
+  forked parser processes share the daemon's pages, so their RSS counts
+  those pages twice and the sum of PSS is the honest total;
 - the floor for that steady state: bare aiohttp sending the same
   conditional GETs at the same pace, one feed at a time as the scheduler
   does. Paced requests cost more than a burst, in user and kernel time
@@ -105,6 +108,20 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def smaps_mb(pid: int) -> dict[str, float]:
+    """Now, from /proc/PID/smaps_rollup: resident, proportional (shared pages split among their sharers)
+    and private (unique to the process) memory. Forked parser processes share the daemon's pages, so
+    their RSS counts those pages again; the sum of PSS is what the daemon and its workers cost together.
+    """
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+    except OSError:
+        return {}
+    kb = {name: int(value.split()[0]) for name, value in (line.split(":", 1) for line in lines)}
+    return {"rss": round(kb.get("Rss", 0) / 1024, 1), "pss": round(kb.get("Pss", 0) / 1024, 1),
+            "private": round((kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0)) / 1024, 1)}
+
+
 def _role(pid: int) -> str:
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -170,8 +187,14 @@ def bench_daemon(feeds: int, *, interval: float, concurrency: int, latency: floa
                 "user_ms": round(user / served * 1000, 3), "system_ms": round(system / served * 1000, 3),
                 "core_share_pct": round((user + system) / wall * 100, 1)}
             print(f"  steady state: {out['steady state (all 304)']}", flush=True)
-            kids = {f"{pid} ({_role(pid)})": round(peak_rss_mb(pid)) for pid in children(process.pid)}
-            out["peak_rss_mb"] = {"daemon": round(peak_rss_mb(process.pid)), "children": kids}
+            pids = {process.pid: "daemon", **{pid: f"{pid} ({_role(pid)})" for pid in children(process.pid)}}
+            peaks = {name: round(peak_rss_mb(pid)) for pid, name in pids.items()}
+            now = {name: smaps_mb(pid) for pid, name in pids.items()}
+            out["peak_rss_mb"] = {"daemon": peaks.pop("daemon"), "children": peaks,
+                                  "sum of peaks": round(sum(peak_rss_mb(pid) for pid in pids))}
+            out["memory_now_mb (rss, pss, private)"] = {
+                **now, "total pss": round(sum(m.get("pss", 0.0) for m in now.values()), 1)}
+            print(f"  memory: {out['peak_rss_mb']} {out['memory_now_mb (rss, pss, private)']}", flush=True)
         finally:
             process.send_signal(signal.SIGTERM)
             try:

@@ -34,6 +34,7 @@ from monitor.app import delivery_client, make_fetcher, open_runtime
 from monitor.deliver import deliver_due
 from monitor.digest import trigger_of
 from monitor.errors import ConfigError, StorageError
+from monitor.jobqueue import QueueingExecutor
 from monitor.netguard import AddressPolicy
 from monitor.pipeline import Runtime, classify_leftovers, poll_feed, sync_feeds, utcnow
 from storage import feeds as feeds_db
@@ -65,7 +66,9 @@ class Daemon:
         self.config_digest = file_digest(config_path)
         self.stopping = asyncio.Event()
         self.inflight: set[asyncio.Task[Any]] = set()
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        # Feed polls past the poll slots wait as queue entries, not as tasks (``monitor.jobqueue``).
+        self.executor = QueueingExecutor(limit=1)
+        self.scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": self.executor})
         self.rt: Runtime | None = None
         self.client: httpx.AsyncClient | None = None
         self.webhook_policy = AddressPolicy(settings.polling.allow_private)  # follows config reloads
@@ -80,6 +83,8 @@ class Daemon:
 
         async with open_runtime(self.settings) as rt, delivery_client(self.webhook_policy) as client:
             self.rt, self.client = rt, client
+            _fork_parsers(rt)
+            self.executor.limit = rt.polls.slots
             await rt.run(sync_feeds, rt)
             await rt.run(self._record_config, None)
             await rt.run(state_db.put, rt.store, "daemon", {"pid": os.getpid(), "started": _iso(utcnow())},
@@ -286,6 +291,20 @@ class Daemon:
             previous = state_db.get(self.rt.store, "config", {}) or {}
             value |= {"ok": False, "applied": previous.get("applied"), "errors": error.problems}
         state_db.put(self.rt.store, "config", value, now)
+
+
+def _fork_parsers(rt: Runtime) -> None:
+    """Parser processes forked now, before the daemon starts a thread: they share its loaded engine.
+
+    ``monitor.parse_pool.ForkedParsePool`` says why; spawned parsers would
+    each load their own copy of everything (about 100 MB apiece).
+    """
+    from monitor.parse_pool import ForkedParsePool
+
+    if rt.parser is not None and rt.parser.workers > 0 and not isinstance(rt.parser, ForkedParsePool):
+        rt.parser.close()
+        rt.parser = ForkedParsePool(rt.parser.workers)
+        rt.parser.start()
 
 
 def _log_warnings(settings: Settings) -> None:
