@@ -25,9 +25,8 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from functools import partial
+from functools import lru_cache, partial
 from http import HTTPStatus
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Any, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -65,15 +64,19 @@ SHARDS = 8
 
 
 class Fetcher:
-    """Fetches feeds and pages through shared, long-lived HTTP/1.1 clients.
+    """Fetches feeds and pages through shared, long-lived HTTP/1.1 connection pools.
 
     Use as ``async with Fetcher() as fetcher:``; ``aclose`` ends the pools.
 
     ``layout`` picks the connection pool under the httpx API, by measurement
-    (``make bench``): one ``httpx.AsyncClient`` collapses under many concurrent
-    requests (httpcore's pool, encode/httpx#3215), so the default is httpx over
-    the aiohttp transport; ``sharded`` spreads feeds over several small httpx
-    clients; ``single`` is one httpx client, kept for comparison.
+    (``make bench``): httpx's own pool collapses under many concurrent
+    requests (httpcore's pool, encode/httpx#3215), so the default is the
+    aiohttp transport; ``sharded`` spreads feeds over several small httpx
+    pools; ``single`` is one httpx pool, kept for comparison. Requests are
+    ``httpx.Request`` objects sent straight to the pool's transport, without
+    ``httpx.AsyncClient``: this class already does what the client would
+    (redirects, hop by hop; fixed headers; no cookies), and the client's
+    per-request work cost more CPU than the rest of a 304.
     """
 
     def __init__(
@@ -97,12 +100,16 @@ class Fetcher:
         self._hosts: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
         shards = SHARDS if layout == "sharded" else 1
         size = max(1, -(-concurrency // shards))
-        self._clients = [_client(layout, size, timeout, user_agent, self._guard) for _ in range(shards)]
+        self._transports = [_transport(layout, size, self._guard) for _ in range(shards)]
+        # What httpx.AsyncClient would merge into every request, merged once: a feed's cookies are
+        # never kept (there is no jar), and redirects are followed here, hop by hop.
+        self._headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"}
+        self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
 
-    def _client_for(self, url: str) -> httpx.AsyncClient:
-        if len(self._clients) == 1:
-            return self._clients[0]
-        return self._clients[zlib.crc32(url.encode("utf-8", "surrogatepass")) % len(self._clients)]
+    def _transport_for(self, url: str) -> httpx.AsyncBaseTransport:
+        if len(self._transports) == 1:
+            return self._transports[0]
+        return self._transports[zlib.crc32(url.encode("utf-8", "surrogatepass")) % len(self._transports)]
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -113,8 +120,8 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+        for transport in self._transports:
+            await transport.aclose()
 
     async def fetch(self, feed: FeedForUpdate) -> FetchedFeed:
         """One conditional GET of a feed; ``url`` in the result is where the body came from."""
@@ -177,8 +184,11 @@ class Fetcher:
         for _hop in range(MAX_REDIRECTS + 1):
             host = await self._guard.check(url)
             async with self._host_slot(host):
-                client = self._client_for(url)
-                response = await client.send(client.build_request("GET", url, headers=headers), stream=True)
+                # httpx's request and response, sent straight through the transport: AsyncClient.send
+                # (header and cookie merging, auth, its redirect loop, hooks) cost more CPU than a 304.
+                request = httpx.Request("GET", _parsed_url(url), headers=self._headers | headers,
+                                        extensions=self._extensions)
+                response = await self._transport_for(url).handle_async_request(request)
                 try:
                     status = response.status_code
                     location = response.headers.get("location")
@@ -231,26 +241,21 @@ class Fetcher:
                 del self._hosts[host]
 
 
-def _client(layout: Layout, connections: int, timeout: float, user_agent: str,
-            policy: AddressPolicy) -> httpx.AsyncClient:
+def _transport(layout: Layout, connections: int, policy: AddressPolicy) -> httpx.AsyncBaseTransport:
+    """One connection pool behind the httpx API: HTTP/1.1, no proxy from the environment (it would
+    connect on our behalf, past the address checks), every connection pinned to an allowed address."""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    transport: httpx.AsyncBaseTransport = GuardedTransport(policy, limits=limits)
     if layout == "aiohttp":
         from httpx_aiohttp import AiohttpTransport
 
-        transport = AiohttpTransport(limits=limits, trust_env=False,
-                                     client=partial(_aiohttp_session, connections, policy))
-    return httpx.AsyncClient(
-        http1=True,
-        http2=False,
-        follow_redirects=False,
-        trust_env=False,  # an environment proxy would bypass the address checks
-        timeout=httpx.Timeout(timeout),
-        limits=limits,
-        transport=transport,
-        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),  # a feed's cookies never follow us around
-        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
-    )
+        return AiohttpTransport(limits=limits, trust_env=False, client=partial(_aiohttp_session, connections, policy))
+    return GuardedTransport(policy, limits=limits)
+
+
+@lru_cache(maxsize=16_384)
+def _parsed_url(url: str) -> httpx.URL:
+    """A feed's URL parsed once, not at every poll: httpx's URL parser is a large part of a 304's cost."""
+    return httpx.URL(url)
 
 
 def _aiohttp_session(connections: int, policy: AddressPolicy) -> Any:
@@ -297,20 +302,27 @@ class AddressGuard(AddressPolicy):
     actually opened to (``monitor.netguard``), which is what stops DNS
     rebinding; this first check gives the clearer message and refuses a
     name when any of its addresses is not allowed.
+
+    A host that passed is remembered for ``CHECK_TTL`` seconds (aiohttp keeps
+    its own answers as long): many feeds share a host, and resolving it again
+    for every poll cost a thread hop per 304. A refusal is never remembered,
+    and a change of policy forgets everything.
     """
+
+    def __init__(self, allow: bool | Sequence[str] = False, *, lookup: Lookup | None = None) -> None:
+        self._passed: dict[tuple[str, int], float] = {}  # (host, port) -> until when it counts as checked
+        super().__init__(allow, lookup=lookup)
+
+    def update(self, allow: bool | Sequence[str]) -> None:
+        super().update(allow)
+        self._passed.clear()
 
     async def check(self, url: str) -> str:
         """The URL's host once it passed; raises ``PermanentFetchError`` otherwise."""
-        try:
-            parts = urlsplit(url)
-            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-        except ValueError as exc:
-            raise PermanentFetchError(f"invalid URL: {url[:200]}") from exc
-        if parts.scheme.lower() not in ("http", "https"):
-            raise PermanentFetchError(f"refused: only http and https URLs, not {parts.scheme or 'none'!r}")
-        host = (parts.hostname or "").rstrip(".")
-        if not host:
-            raise PermanentFetchError(f"invalid URL without a host: {url[:200]}")
+        host, port = _host_and_port(url)
+        now = time.monotonic()
+        if self._passed.get((host, port), 0.0) > now:
+            return host
         try:
             addresses = await self.resolve(host, port)
         except (OSError, UnicodeError) as exc:
@@ -319,7 +331,30 @@ class AddressGuard(AddressPolicy):
             reason = self.refusal(address, host)
             if reason:
                 raise PermanentFetchError(reason)
+        if len(self._passed) >= CHECKED_HOSTS:
+            self._passed.clear()
+        self._passed[host, port] = now + CHECK_TTL
         return host
+
+
+CHECK_TTL = 300.0  # seconds a host that passed the early check is not checked again
+CHECKED_HOSTS = 4_096
+
+
+@lru_cache(maxsize=16_384)
+def _host_and_port(url: str) -> tuple[str, int]:
+    """An http(s) URL's host and port; ``PermanentFetchError`` (not cached) for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError as exc:
+        raise PermanentFetchError(f"invalid URL: {url[:200]}") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise PermanentFetchError(f"refused: only http and https URLs, not {parts.scheme or 'none'!r}")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise PermanentFetchError(f"invalid URL without a host: {url[:200]}")
+    return host, port
 
 
 # ── headers ──────────────────────────────────────────────────────────────────
