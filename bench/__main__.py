@@ -41,6 +41,30 @@ def bench_classify(repeat: int) -> dict[str, float]:
             "cpu_ms_per_entry": round(cpu / total * 1000, 3)}
 
 
+def bench_classify_feeds(repeat: int) -> dict[str, float]:
+    """Every entry of the shared corpus of real feeds: news as it comes, mostly not about people."""
+    from monitor.classify import default_engine
+    from monitor.errors import ParseError
+    from monitor.parse import parse_feed
+    from monitor.records import Article
+
+    articles = []
+    for path in sorted(p for p in (SHARED / "corpus" / "feeds").iterdir() if p.name != "MANIFEST.tsv"):
+        try:
+            entries = parse_feed(path.read_bytes(), url="http://example.com/" + path.name).entries
+        except ParseError:
+            continue
+        articles += [Article(id=e.key, title=e.title, summary=e.summary) for e in entries]
+    engine = default_engine()
+    total = len(articles) * repeat
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for _ in range(repeat):
+        for article in articles:
+            engine.classify(article)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"entries": total, "entries_per_s": round(total / wall), "cpu_ms_per_entry": round(cpu / total * 1000, 3)}
+
+
 def bench_parse() -> dict[str, float]:
     from monitor.errors import ParseError
     from monitor.parse import parse_feed
@@ -78,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     items = (args.items[0], args.items[1])
     if args.only in (None, "classify"):
         print("classify (title + summary, one core):", bench_classify(args.repeat))
+        print("classify (entries of the real feeds in the corpus, one core):",
+              bench_classify_feeds(max(1, args.repeat // 30)))
     if args.only in (None, "parse"):
         print("parse (every corpus feed):", bench_parse())
     if args.only in (None, "polling"):

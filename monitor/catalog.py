@@ -155,7 +155,12 @@ class Catalog:
                 self._ambiguous.add(_collapse_spaces(_find_fold(alias)))
             for phrase in org.not_names:
                 self._by_surface.setdefault(_collapse_spaces(_find_fold(phrase)), None)
-        self._pattern = _trie_regex(self._by_surface)
+        # Two scans, not one: ``re`` tries a position against every first character of the
+        # trie in turn, and the hundreds of Chinese, Japanese and Korean ones would be tried at
+        # every capital of an English text. ASCII text needs the Latin scan only.
+        latin = [s for s in self._by_surface if ord(s[0]) < 0x250]
+        self._latin = _trie_regex(latin)
+        self._other = _trie_regex([s for s in self._by_surface if ord(s[0]) >= 0x250])
         self._roots = {org_id: self.root(org).id for org_id, org in self._orgs.items()}
 
     @classmethod
@@ -211,7 +216,10 @@ class Catalog:
         """
         folded = _find_fold(text)
         found: list[tuple[Mention, bool]] = []
-        for match in self._pattern.finditer(folded):
+        matches = list(self._latin.finditer(folded))
+        if not folded.isascii():
+            matches = _in_one_scan(matches, list(self._other.finditer(folded)))
+        for match in matches:
             key = _collapse_spaces(match.group())
             org = self._by_surface[key]
             if org is None:  # a not_names phrase: it hides the alias inside it
@@ -347,6 +355,19 @@ def _inherited_ai(org_id: str, tables: Mapping[str, Mapping[str, Any]]) -> bool:
 
 
 # ── the matcher ──────────────────────────────────────────────────────────────
+
+
+def _in_one_scan(a: list[re.Match[str]], b: list[re.Match[str]]) -> list[re.Match[str]]:
+    """Matches of two scans as one scan of both patterns finds them: in order, none overlapping."""
+    if not a or not b:
+        return a or b
+    out: list[re.Match[str]] = []
+    end = 0
+    for match in sorted(a + b, key=lambda m: m.start()):
+        if match.start() >= end:
+            out.append(match)
+            end = match.end()
+    return out
 
 
 def _trie_regex(surfaces: Iterable[str]) -> re.Pattern[str]:

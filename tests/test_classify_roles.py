@@ -21,6 +21,11 @@ ROLES = [
      "Apple has hired Pieter Voss from Meta.", "Pieter Voss", "chief AI scientist"),
     ("zh-title", "首席研究科学家许立文离开百度加入腾讯", "", "许立文", "首席研究科学家"),
     ("zh-unit-title", "阿里语音实验室负责人孙海涛离职", "孙海涛已离开阿里巴巴。", "孙海涛", "语音实验室负责人"),
+    # The employer before an acronym title is not part of it; a product before a title is.
+    ("en-employer-acronym", "Stability AI CEO Marta Lindqvist resigns",
+     "Marta Lindqvist, who ran Stability AI, has stepped down.", "Marta Lindqvist", "CEO"),
+    # "の" ends a Japanese title as 的 ends a Chinese one: the researcher, not "の研究者".
+    ("ja-possessive", "OpenAIの研究者、山田花子氏がGoogleに移籍", "", "山田花子", "研究者"),
 ]
 
 

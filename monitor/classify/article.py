@@ -22,7 +22,10 @@ from monitor.people import person_keys
 _PARTICLES = {"de", "van", "von", "der", "den", "da", "di", "du", "le", "la", "bin", "al", "del", "dos"}
 _WORDS = re.compile(r"[^\W\d_][\w'\-]*")
 _SELF_MOVES = frozenset({"leave", "join", "return", "found"})
-_LOWER_WORDS = re.compile(r"(?<![\w'\-])[a-z\u00df-\u00f6\u00f8-\u00ff][\w'\-]*")
+_OF_OTHERS = frozenset({"hire", "appoint", "lose"})  # moves told of someone else
+_SPEAKS_OR_HIRES = frozenset({"speech", "hire", "appoint"})
+# The check on the left sits after the first letter, so that ``re`` skips by a character set.
+_LOWER_WORDS = re.compile(r"[a-z\u00df-\u00f6\u00f8-\u00ff](?<![\w'\-].)[\w'\-]*")
 _NUMBER = re.compile(r"\b(\d+)\b")
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "zwei": 2, "drei": 3, "vier": 4,
@@ -72,17 +75,23 @@ class ArticleState:
 
     def _filter_common_words(self) -> None:
         """Drop "names" made of words the article also writes in lower case ("Talent War")."""
-        lower: set[str] = set()
+        words = {w.casefold() for r in self.readings for n in r.names if n.script == "latin" for w in n.text.split()}
+        words -= _PARTICLES
+        if not words:
+            return
+        text = "\n".join(r.text for r in self.readings)
+        starts: set[int] = set()  # a sentence's first word is not looked at: its case is its place's
+        at = 0
         for reading in self.readings:
-            lower.update(_LOWER_WORDS.findall(reading.text, 1))
+            starts.add(at)
+            at += len(reading.text) + 1
+        lower = {w for w in words if _lower_word_in(text, w, starts)}
         if not lower:
             return
         for reading in self.readings:
             reading.names = [
                 n for n in reading.names
-                if n.script != "latin" or not any(
-                    w.casefold() in lower and w.casefold() not in _PARTICLES for w in n.text.split()
-                )
+                if n.script != "latin" or not any(w.casefold() in lower for w in n.text.split())
             ]
 
     def _trim_sentence_openers(self) -> None:
@@ -145,22 +154,32 @@ class ArticleState:
         return person
 
     def _names_in(self, reading: Reading) -> list[Name]:
+        """The sentence's names, and the full name behind each surname it uses alone ("Yan said")."""
         names = list(reading.names)
         index = self._surname_index
-        words = _WORDS.findall(reading.text) if index else []
-        if words and (not index.keys().isdisjoint(words) or words[0].capitalize() in index):
-            spans = [(n.start, n.end) for n in names] + [(o.start, o.end) for o in reading.orgs]
-            for m in _WORDS.finditer(reading.text):
-                word = m.group()
-                if word not in index and m.start():
-                    continue
-                full = self._surname_index.get(word)
-                if full is None and m.start() == 0:
-                    full = self._surname_index.get(word.capitalize())
-                if full is None or any(s < m.end() and m.start() < e for s, e in spans):
-                    continue
-                names.append(Name(full, m.start(), m.end(), "latin"))
-            names.sort(key=lambda n: n.start)
+        if not index:
+            return names
+        text = reading.text
+        found: list[tuple[int, int, str]] = []
+        for word, full in index.items():  # a few words, each found by str.find: no scan per word of text
+            at = text.find(word)
+            while at >= 0:
+                end = at + len(word)
+                if _whole_word(text, at, end):
+                    found.append((at, end, full))
+                at = text.find(word, end)
+        first = _WORDS.match(text)  # a sentence's first word may be in capitals: "YAN said"
+        if first is not None and first.group() not in index:
+            opener = index.get(first.group().capitalize())
+            if opener is not None:
+                found.append((0, first.end(), opener))
+        if not found:
+            return names
+        spans = [(n.start, n.end) for n in names] + [(o.start, o.end) for o in reading.orgs]
+        for start, end, full in found:
+            if not any(s < end and start < e for s, e in spans):
+                names.append(Name(full, start, end, "latin"))
+        names.sort(key=lambda n: n.start)
         return names
 
     # one sentence --------------------------------------------------------------
@@ -257,12 +276,12 @@ class ArticleState:
             ):
                 actors.add(i)
             if any(
-                c.kinds & {"report_to"} and 0 <= name.start - c.end <= 12 for c in reading.cues
+                "report_to" in c.kinds and 0 <= name.start - c.end <= 12 for c in reading.cues
             ):
                 actors.add(i)
             others = len(names) > 1
             verb = next((c for c in reading.cues if c.start >= name.end), None)
-            if others and verb is not None and verb.kinds & {"speech", "hire", "appoint"} \
+            if others and verb is not None and verb.kinds & _SPEAKS_OR_HIRES \
                     and "leave" not in verb.kinds and text[name.end : verb.start].strip(" ,") == "" \
                     and not self._speaks_of_self(verb, reading, later):
                 actors.add(i)
@@ -287,7 +306,7 @@ class ArticleState:
         if "speech" not in verb.kinds:
             return False
         move = next((c for c in reading.cues if c.start >= verb.end and c.kinds & reading.events), None)
-        if move is None or not move.kinds & _SELF_MOVES or move.kinds & {"hire", "appoint", "lose"}:
+        if move is None or not move.kinds & _SELF_MOVES or move.kinds & _OF_OTHERS:
             return False
         return not any(verb.end <= n.start < move.start for n in later)
 
@@ -351,6 +370,45 @@ class ArticleState:
     def _role(self, person: Person, name: Name, reading: Reading, names: list[Name]) -> None:
         if person.role is None:
             person.role = role_of(name, names, reading.cues, reading.orgs, reading.text)
+
+
+def _lower_word_in(text: str, word: str, starts: set[int]) -> bool:
+    """Whether ``word`` stands in the text as a word of its own, as written, not opening a sentence.
+
+    A word as ``_LOWER_WORDS`` finds them: a lower-case letter first, then
+    letters, digits, apostrophes and hyphens, with none of those around it.
+    Found by ``str.find``: the few words of a few names cost less than a scan
+    of every word of the article.
+    """
+    if not _LOWER_WORDS.fullmatch(word):
+        return False
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if at not in starts and _outside_word(text, at - 1) and _outside_word(text, end):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+def _outside_word(text: str, at: int) -> bool:
+    """Whether the character at ``at`` (or the edge of the text) cannot belong to a word."""
+    if at < 0 or at >= len(text):
+        return True
+    char = text[at]
+    return not (char.isalnum() or char in "_'-")
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a word of its own, as ``_WORDS`` splits words ("Yan", not "Yan's")."""
+    if end < len(text) and (text[end].isalnum() or text[end] in "_'-"):
+        return False
+    if start == 0:
+        return True
+    before = text[start - 1]
+    if before.isalnum() or before == "_":
+        return False
+    return not (before in "'-" and start >= 2 and (text[start - 2].isalnum() or text[start - 2] in "_'-"))
 
 
 def _count(text: str) -> int | None:

@@ -74,6 +74,7 @@ class RuleEngine:
         lexicon = self.lexicons.get(lang) or self.lexicons["en"]
         if not (lexicon.may_move(title) or lexicon.may_move(summary)):
             return Classification(article.id, lang, False, ())  # most entries: no move word at all
+        whole = f"{title}\n{summary}"
         parts = [title] if title else []
         parts += sentences(summary)[:MAX_SENTENCES]
         cues = [lexicon.cues(part) for part in parts]
@@ -82,7 +83,7 @@ class RuleEngine:
         not_names = self.not_names if lang != "en" else frozenset()
         readings: list[Reading] = []
         last_org: OrgSpan | None = None
-        found_orgs = self.finder.find_parts(parts, f"{title}\n{summary}")
+        found_orgs = self.finder.find_parts(parts, whole)
         for i, (text, found) in enumerate(zip(parts, cues, strict=True)):
             orgs = found_orgs[i]
             if i == 0 or _worth_reading(found, cues[i + 1] if i + 1 < len(cues) else []):

@@ -36,6 +36,7 @@ _SURNAMES_1 = set(
 )
 _SURNAMES_2 = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文",
                "司徒", "夏侯", "歐陽", "司馬", "諸葛", "端木", "独孤", "南宫", "西门", "澹台", "拓跋"}
+_SURNAME_START = re.compile("[" + "".join(sorted(_SURNAMES_1 | {s[0] for s in _SURNAMES_2})) + "]")
 # Characters that start what follows a name rather than belong to it.
 _AFTER_NAME = set(
     "离加出已于将也的在称表宣任从被和与等担曾此入辞接回以向为"
@@ -75,11 +76,13 @@ def _han_names(sentence: str, taken: list[tuple[int, int]]) -> list[Name]:
     i = 0
     n = len(sentence)
     while i < n:
-        ch = sentence[i]
-        two = sentence[i : i + 2]
-        if two in _SURNAMES_2:
+        found = _SURNAME_START.search(sentence, i)  # in C: most characters start no surname
+        if found is None:
+            break
+        i = found.start()
+        if sentence[i : i + 2] in _SURNAMES_2:
             slen = 2
-        elif ch in _SURNAMES_1:
+        elif sentence[i] in _SURNAMES_1:
             slen = 1
         else:
             i += 1
@@ -183,10 +186,13 @@ def _ko_names(sentence: str) -> list[Name]:
 # ── Latin script ─────────────────────────────────────────────────────────────
 
 # Only the tokens a name can be made of: capitalised words, initials, particles, "(Tony)".
+# One character class first, then what may follow it: ``re`` then skips every other character
+# by a set test, where a leading alternation would be tried at each position of the sentence.
 _LATIN_TOKEN = re.compile(
-    r"\(([A-Z][a-z]+)\)"
-    r"|(?<![\w'])([A-Z\u00c0-\u00de\u0100-\u017f][\w'\-.]*\w|[A-Z]\."
-    r"|(?:de|van|von|der|den|da|di|du|le|la|bin|al|del|dos|ter)(?![\w]))"
+    r"[(A-Z\u00c0-\u00de\u0100-\u017fdvlbat]"
+    r"(?:(?<=\()([A-Z][a-z]+)\)"
+    r"|(?<![\w'].)(?:(?<=[A-Z\u00c0-\u00de\u0100-\u017f])[\w'\-.]*\w|(?<=[A-Z])\."
+    r"|(?:(?<=d)(?:er|en|el|os|e|a|i|u)|(?<=v)(?:an|on)|(?<=l)[ea]|(?<=b)in|(?<=a)l|(?<=t)er)(?!\w)))"
 )
 _PARTICLES = {"de", "van", "von", "der", "den", "da", "di", "du", "le", "la", "bin", "al", "del", "dos", "ter"}
 
@@ -217,16 +223,15 @@ def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozense
                 nick = m.group(1)
                 last_end = m.end()
             continue
-        word = m.group(2)
+        word = m.group()
         if not run and word[0].islower():
             continue  # a particle with no name before it: nothing to join
-        start, end = m.start(2), m.end(2)
+        start, end = m.start(), m.end()
         if word.endswith(("'s", "'")):
             word, end = word.rsplit("'", 1)[0], start + len(word.rsplit("'", 1)[0])
             possessive = True
         else:
             possessive = False
-        gap = sentence[last_end:start] if last_end >= 0 else ""
         inside_org = False
         for s, e in taken:
             if s < end and start < e:
@@ -239,8 +244,11 @@ def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozense
             and word.rstrip(".") not in not_name
             and (_is_cap(word) or (run and word.casefold() in _PARTICLES))
         )
-        if run and (not ok or gap.strip() not in ("", "-")):
-            flush()
+        if run and (not ok or sentence[last_end:start].strip() not in ("", "-")):
+            if len(run) > 1:
+                flush()
+            else:  # one word is no name: most capitalised words stand alone
+                run, nick = [], None
         if ok:
             run.append((start, end, word))
             last_end = end
@@ -256,7 +264,8 @@ def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozense
 def find_names(sentence: str, script_langs: str, taken: list[tuple[int, int]],
                not_name: frozenset[str] = frozenset()) -> list[Name]:
     """Names in a sentence; ``taken`` are spans already known to be organisations."""
-    names = _latin_names(sentence, taken, not_name)
+    # A Latin name takes two capitalised words: none after the first letter, no name.
+    names = [] if sentence[1:].islower() else _latin_names(sentence, taken, not_name)
     if script_langs in ("zh", "ja", "ko") or _ANY_HAN.search(sentence):
         names_taken = taken + [(n.start, n.end) for n in names]
         if script_langs == "ja":

@@ -78,6 +78,9 @@ def owner_of(span: OrgSpan, people: list[Name], side: str) -> Name | None:
     return min(candidates, key=lambda n: (distance(n) - (3 if n in after else 0)))
 
 
+_OF_OTHERS = frozenset({"hire", "appoint", "lose"})  # moves told of someone else: the object moves
+
+
 def own_events(name: Name | None, reading: Reading, names: list[Name]) -> frozenset[str]:
     """The move cues whose subject (or, for hiring, object) is this person."""
     if name is None or len({n.text for n in names}) <= 1:
@@ -94,7 +97,7 @@ def _direct(name: Name, reading: Reading, names: list[Name]) -> frozenset[str]:
         before = [n for n in names if n.end <= cue.start]
         after = [n for n in names if n.start >= cue.end]
         owner: Name | None
-        if kinds & {"hire", "appoint", "lose"} and after:
+        if kinds & _OF_OTHERS and after:
             owner = after[0]
         elif before:
             owner = before[-1]

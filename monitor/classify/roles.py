@@ -31,7 +31,7 @@ _OF_FIELD = re.compile(r"\s+of\s+(?:[A-Z][\w\-]*\s+|AI\s+|ML\s+)?(?:research|eng
                        r"models?|AI|training|pre-training|post-training|infrastructure|safety|alignment|"
                        r"operations|strategy|design|data|compute|inference|robotics|speech|vision)(?=[\s,;.)]|$)")
 _APPOSITION = re.compile(r"^\s*(?:,|\(|，|（|、)\s*(?:the\s+|a\s+|an\s+|its\s+|former\s+)?$")
-_CJK_STOP = "的前原和与及、，。：:；（(“\"」』 "
+_CJK_STOP = "的の의前原和与及、，。：:；（(“\"」』 "  # possessives and punctuation end a title
 
 
 def role_of(name: Name, names: list[Name], cues: list[Cue], orgs: list[OrgSpan], text: str) -> str | None:
@@ -75,8 +75,10 @@ def _grow_left(cue: Cue, orgs: list[OrgSpan], text: str) -> str:
             break
         org = next((o for o in orgs if o.start <= m.start() < o.end), None)
         if org is not None:
-            # An organisation's name is a product's only inside one ("Gemini Live", "Claude Code").
-            if not text[start : start + 1].isupper() or any(o.start <= start < o.end for o in orgs):
+            # An organisation's name is a product's only inside one ("Gemini Live", "Claude Code");
+            # before an acronym ("Stability AI CEO") it is the employer.
+            if (not text[start : start + 1].isupper() or any(o.start <= start < o.end for o in orgs)
+                    or cue.text.isupper()):
                 break
             start = org.start
             break

@@ -14,6 +14,7 @@ from monitor.classify.sentence import Reading
 from monitor.records import Status
 
 PLAIN = "plain"  # a sentence that states a move with no source: reported, or confirmed by the article
+_HEARD = frozenset({"speech", "report"})
 
 
 def _said_by_party(cue: Cue, reading: Reading) -> bool:
@@ -58,7 +59,7 @@ def sentence_status(reading: Reading) -> str:
 def _status(reading: Reading) -> str:
     strong = any(
         "confirm" in c.kinds and (
-            not c.kinds & {"speech", "report"} or ("speech" in c.kinds and _said_by_party(c, reading))
+            not c.kinds & _HEARD or ("speech" in c.kinds and _said_by_party(c, reading))
         )
         for c in reading.cues
     )

@@ -45,10 +45,10 @@ class Reading:
     labels: list[Label] = field(default_factory=list)
     kinds: frozenset[str] = frozenset()
     status: str = ""  # set once by scoring.sentence_status, which is asked often
+    events: frozenset[str] = field(init=False)  # the move kinds among ``kinds``, asked for often
 
-    @property
-    def events(self) -> frozenset[str]:
-        return self.kinds & EVENT_KINDS
+    def __post_init__(self) -> None:
+        self.events = self.kinds & EVENT_KINDS
 
     def has(self, kind: str) -> bool:
         return kind in self.kinds
@@ -134,16 +134,18 @@ def _inside_cue(name: Name, cues: list[Cue]) -> bool:
 
 
 _GUESS_AFTER = frozenset({"join", "leave", "found", "return", "from"})
+_LEAVES = frozenset({"leave", "lose"})
+_ENDS_AFTER = frozenset({"leave", "join", "from", "background"})  # cues past which no side is read
+_NO_GUESS = frozenset({"stopover", "negation"})
 
 
 def _guess_unknown_orgs(reading: Reading, finder: OrgFinder) -> None:
     """Organisations missing from the catalog, taken where the grammar demands one."""
-    if _CJK.search(reading.text[:40]) or _title_case(reading.text):
+    after = [c for c in reading.cues if c.kinds & _GUESS_AFTER and not c.kinds & _NO_GUESS]
+    if not after or _CJK.search(reading.text[:40]) or _title_case(reading.text):
         return
     added = []
-    for cue in reading.cues:
-        if not (cue.kinds & _GUESS_AFTER) or cue.kinds & {"stopover", "negation"}:
-            continue
+    for cue in after:
         pos = cue.end
         while pos < len(reading.text) and reading.text[pos] == " ":
             pos += 1
@@ -175,7 +177,7 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
     text, cues, orgs = reading.text, reading.cues, reading.orgs
     sov = lexicon.word_order == "sov"
     width = _window(reading.lang)
-    first_leave = min((c.start for c in cues if c.kinds & {"leave", "lose"}), default=None)
+    first_leave = min((c.start for c in cues if c.kinds & _LEAVES), default=None)
     labels = []
     for i, org in enumerate(orgs):
         lo = max(orgs[i - 1].end if i else 0, org.start - width)
@@ -232,7 +234,7 @@ def _side_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] 
             return (TO, 3.0)
         if "lose" in k and len(between) <= 25:
             return (FROM, 3.0)
-        if k & {"leave", "join", "from", "background"}:
+        if k & _ENDS_AFTER:
             return None
     return None
 
