@@ -160,6 +160,8 @@ def bench_daemon(feeds: int, *, interval: float, concurrency: int, latency: floa
         config.write_text(
             f'[storage]\npath = "{db.name}"\n[polling]\ninterval = "{interval:g}s"\nconcurrency = {concurrency}\n'
             f'per_host = {concurrency}\nallow_private = true\ntimeout = "60s"\n'
+            # The served items link to pages nobody serves: no full-text reads (feed readers make none).
+            '[classify]\nfulltext = false\n'
             '[[labs]]\nname = "OpenAI"\n[[labs]]\nname = "Alibaba"\n[[labs]]\nname = "Google DeepMind"\n'
             + "".join(f'[[feeds]]\nurl = "{url}"\n' for url in farm.urls()), "utf-8")
         log = (Path(folder) / "daemon.log").open("wb")

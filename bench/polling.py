@@ -231,6 +231,8 @@ def talentwatch_cycles(urls: list[str], concurrency: int, trace_memory: bool = F
         config.write_text(
             f'[storage]\npath = "tw.db"\n[polling]\nconcurrency = {concurrency}\nper_host = {concurrency}\n'
             f'allow_private = true\ntimeout = "60s"\n'
+            # The served items link to pages nobody serves: no full-text reads (feed readers make none).
+            '[classify]\nfulltext = false\n'
             f'[[labs]]\nname = "OpenAI"\n[[labs]]\nname = "Alibaba"\n[[labs]]\nname = "Google DeepMind"\n{feeds}',
             "utf-8")
         return asyncio.run(cycles(load_config(config)))
