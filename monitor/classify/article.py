@@ -55,6 +55,9 @@ class ArticleState:
         self._filter_common_words()
         self._trim_sentence_openers()
         self._surname_index = self._index_surnames()
+        # Chinese names found anywhere: found again wherever the article repeats them, even where
+        # the characters around them would not mark a name ("批准林俊旸的辞职").
+        self._han_names = {n.text for r in readings for n in r.names if n.script == "han"}
         self.last: Person | None = None
         for index, reading in enumerate(readings):
             self._read(index, reading)
@@ -154,13 +157,19 @@ class ArticleState:
         return person
 
     def _names_in(self, reading: Reading) -> list[Name]:
-        """The sentence's names, and the full name behind each surname it uses alone ("Yan said")."""
+        """The sentence's names; the full name behind a surname used alone ("Yan said"); and a
+        Chinese name the article gave elsewhere, wherever the sentence repeats it."""
         names = list(reading.names)
         index = self._surname_index
-        if not index:
-            return names
         text = reading.text
         found: list[tuple[int, int, str]] = []
+        for han in self._han_names:
+            at = text.find(han)
+            while at >= 0:
+                found.append((at, at + len(han), han))
+                at = text.find(han, at + len(han))
+        if not index and not found:
+            return names
         for word, full in index.items():  # a few words, each found by str.find: no scan per word of text
             at = text.find(word)
             while at >= 0:
@@ -178,7 +187,8 @@ class ArticleState:
         spans = [(n.start, n.end) for n in names] + [(o.start, o.end) for o in reading.orgs]
         for start, end, full in found:
             if not any(s < end and start < e for s, e in spans):
-                names.append(Name(full, start, end, "latin"))
+                names.append(Name(full, start, end, "han" if full in self._han_names else "latin"))
+                spans.append((start, end))
         names.sort(key=lambda n: n.start)
         return names
 
