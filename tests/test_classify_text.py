@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.classify import classify, default_engine
+from monitor.classify import text as text_module
 from monitor.classify.engine import RuleEngine
 from monitor.classify.names import aliases
-from monitor.classify.text import clean, detect_language, sentences
+from monitor.classify.text import _ends, clean, detect_language, sentences
 from monitor.records import Article, Classification
 
 
@@ -89,3 +92,37 @@ CUES = ["leaves", "joins", "OpenAI", "Meta", "former", "离职", "加盟", "腾�
 def test_shuffled_cues_never_raise(words: list[str]) -> None:
     result = classify(Article(id="y", title=" ".join(words[:8]), summary=" ".join(words)))
     assert isinstance(result, Classification)
+
+
+# ── the fast paths of clean() and sentences() give what a regex over every character gave ──
+
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufff0-\uffff]")
+_WIDE = "\t\u00a0\u2002\u2003\u2009\u200a\u202f\u3000"
+_SPACES = re.compile(f" [ {_WIDE}]+|[{_WIDE}][ {_WIDE}]*")
+_END = re.compile(
+    r"[!?](?=\s*\S)|\.(?=\s+[\"'(\[*•\-]?[A-Z\u00c0-\u00de0-9\u3040-\u9fff\uac00-\ud7a3])|[。！？；;\n]"
+)
+_ODD = st.sampled_from([*"ab .!?;:\n\tA1\"(•-", "\x00", "\x01", "\x7f", "\x85", "\u00a0", "\u200b", "\u2028",
+                                                    "\u2060", "\u3000", "\ufffd", "\ufffc", "\ufff9", "\uffff",
+                                                    "\ud800", "é", "中", "。", "！", "；", "\u2005", "  "])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_ODD, max_size=16).map("".join))
+def test_spaces_and_control_characters_go_as_a_regex_over_every_character_took_them(text: str) -> None:
+    assert clean(text) == _regex_clean(text)
+
+
+def _regex_clean(text: str) -> str:
+    """``clean`` as it was written first: every regex over every text."""
+    if not text.isascii():
+        for char, plain in text_module._PLAIN:
+            text = text.replace(char, plain)
+    text = text.replace("\x00", "")
+    return _CONTROL.sub("", _SPACES.sub(" ", text)).strip()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_ODD, max_size=16).map("".join))
+def test_sentences_end_where_a_regex_over_every_character_ended_them(text: str) -> None:
+    assert _ends(text) == [m.start() for m in _END.finditer(text)]
