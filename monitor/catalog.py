@@ -158,9 +158,8 @@ class Catalog:
         # Two scans, not one: ``re`` tries a position against every first character of the
         # trie in turn, and the hundreds of Chinese, Japanese and Korean ones would be tried at
         # every capital of an English text. ASCII text needs the Latin scan only.
-        latin = [s for s in self._by_surface if ord(s[0]) < 0x250]
-        self._latin = _trie_regex(latin)
-        self._other = _trie_regex([s for s in self._by_surface if ord(s[0]) >= 0x250])
+        self._latin = _trie_regex(s for s in self._by_surface if s[:1] < "\u0250")
+        self._other = _trie_regex(s for s in self._by_surface if s[:1] >= "\u0250")
         self._roots = {org_id: self.root(org).id for org_id, org in self._orgs.items()}
 
     @classmethod

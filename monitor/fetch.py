@@ -295,6 +295,10 @@ def _reason(response: httpx.Response) -> str:
 # ── addresses ────────────────────────────────────────────────────────────────
 
 
+CHECK_TTL = 300.0  # seconds a host that passed the early check is not checked again
+CHECKED_HOSTS = 4_096
+
+
 class AddressGuard(AddressPolicy):
     """The address policy plus an early check of each URL, so a refusal names the URL's own problem.
 
@@ -335,10 +339,6 @@ class AddressGuard(AddressPolicy):
             self._passed.clear()
         self._passed[host, port] = now + CHECK_TTL
         return host
-
-
-CHECK_TTL = 300.0  # seconds a host that passed the early check is not checked again
-CHECKED_HOSTS = 4_096
 
 
 @lru_cache(maxsize=16_384)

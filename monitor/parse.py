@@ -274,9 +274,10 @@ class ParsePool:
     """Runs ``parse_feed`` in worker processes, so parsing uses every core and never stalls fetching.
 
     feedparser is pure Python and dominates the CPU of a cycle; threads would
-    share one core through the GIL. Workers are spawned (not forked: the
-    daemon has threads) on the first parse, so a cycle with only 304s never
-    starts them. A worker that dies (a pathological feed, the OOM killer)
+    share one core through the GIL. Workers are spawned on the first parse,
+    so a cycle with only 304s never starts them (``once``, ``reclassify``);
+    the daemon forks its own at start-up instead, to share its memory
+    (``monitor.parse_pool.ForkedParsePool``). A worker that dies (a pathological feed, the OOM killer)
     costs that one feed a ``ParseError``; the pool is rebuilt for the next.
     ``workers=0`` parses in the calling thread instead.
     """

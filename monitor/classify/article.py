@@ -411,7 +411,7 @@ def _outside_word(text: str, at: int) -> bool:
 
 def _whole_word(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] is a word of its own, as ``_WORDS`` splits words ("Yan", not "Yan's")."""
-    if end < len(text) and (text[end].isalnum() or text[end] in "_'-"):
+    if not _outside_word(text, end):
         return False
     if start == 0:
         return True

@@ -34,6 +34,8 @@ _SURNAMES_1 = set(
     "陳楊黃趙張劉吳週許韓馮鄧蕭葉蘇魏呂沈盧薑崔鍾譚陸範賈韋鄒孟熊邱尹薛閻雷龍陶賀顧毛龔邵萬錢嚴覃湯溫齊喬顏"
     "聶魯嶽詹歐蘭鄭梁謝羅孫馬鄔惠鬱"
 )
+# The compound surnames safe to look for in running text; ``monitor.romanise`` knows more
+# ("第五", "百里" are words far more often than names), for reading names already found.
 _SURNAMES_2 = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文",
                "司徒", "夏侯", "歐陽", "司馬", "諸葛", "端木", "独孤", "南宫", "西门", "澹台", "拓跋"}
 _SURNAME_START = re.compile("[" + "".join(sorted(_SURNAMES_1 | {s[0] for s in _SURNAMES_2})) + "]")

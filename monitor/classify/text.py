@@ -27,9 +27,13 @@ _PLAIN = (("\u2018", "'"), ("\u2019", "'"), ("\u02bc", "'"), ("\u201c", '"'), ("
           ("\u2014", " - "), ("\u2010", "-"), ("\u2011", "-"), ("\ufeff", ""), ("\u200b", ""), ("\x00", ""))
 # A sentence ends at . ! ? (then a space and something that may start one),
 # at CJK full stops, semicolons and at line breaks (``_ends``).
-_ALWAYS_ENDS = "。！？；;\n"
-_AFTER_STOP = re.compile(r"\s+[\"'(\[*•\-]?[A-Z\u00c0-\u00de0-9\u3040-\u9fff\uac00-\ud7a3]")
-_AFTER_MARK = re.compile(r"\s*\S")
+# Each end mark with what must follow it for a sentence to end there (None: nothing).
+_END_MARKS: tuple[tuple[str, re.Pattern[str] | None], ...] = (
+    (".", re.compile(r"\s+[\"'(\[*•\-]?[A-Z\u00c0-\u00de0-9\u3040-\u9fff\uac00-\ud7a3]")),
+    ("!", re.compile(r"\s*\S")),
+    ("?", re.compile(r"\s*\S")),
+    *((mark, None) for mark in "。！？；;\n"),
+)
 _ABBREV = re.compile(r"(?:\b(?:Inc|Corp|Co|Ltd|Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|vs|No|U\.S|U\.K|e\.g|i\.e)|\b[A-Z])\.$")
 
 _ANY_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
@@ -96,15 +100,10 @@ def _ends(text: str) -> list[int]:
     character set at every character of the text, several times the cost.
     """
     ends = []
-    for mark in _ALWAYS_ENDS:
+    for mark, after in _END_MARKS:
         at = text.find(mark)
         while at >= 0:
-            ends.append(at)
-            at = text.find(mark, at + 1)
-    for mark, after in ((".", _AFTER_STOP), ("!", _AFTER_MARK), ("?", _AFTER_MARK)):
-        at = text.find(mark)
-        while at >= 0:
-            if after.match(text, at + 1):
+            if after is None or after.match(text, at + 1):
                 ends.append(at)
             at = text.find(mark, at + 1)
     ends.sort()
