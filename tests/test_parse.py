@@ -108,6 +108,26 @@ def test_html_to_text_keeps_inline_words_together_and_plain_text_intact() -> Non
     assert html_to_text("a < b and c > d") == "a < b and c > d"
 
 
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<ul><li>first</li><li>second</li></ul>", "* first\n* second"),
+        ("<ol><li>one</li><li><p>two</p></li></ol>after", "1. one\n\n2. two\n\nafter"),
+        ("<p>a</p>\n  <p>b</p>", "a\n\nb"),
+        ("a<br>b<br/><br>c", "a\nb\n\nc"),
+        ("<div>a</div> <div>b</div>", "a\nb"),
+        ("<p>line\nwrapped  in\tsource</p>", "line wrapped in source"),
+        ("<pre>def f():\n    return 1</pre>", "def f():\nreturn 1"),
+        ("<table><tr><th>who</th><th>to</th></tr><tr><td>Yan</td><td>JD</td></tr></table>", "who to\nYan JD"),
+        ("<figure><img src=x><figcaption>Yan Zhijie in 2024</figcaption></figure><p>He left.</p>",
+         "Yan Zhijie in 2024\n\nHe left."),
+        ("<p>&lt;p&gt;not a tag&lt;/p&gt; &amp;amp;</p>", "<p>not a tag</p> &amp;"),
+    ],
+)
+def test_html_to_text_lays_blocks_out_as_a_browser_would(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
 def test_invalid_characters_never_come_out() -> None:
     text = html_to_text("ok\x00 \ud800 <p>fine\x1b</p>")
     assert text == "ok\n\nfine"

@@ -1,14 +1,15 @@
-"""Whitespace folded by ``str.split`` gives exactly what the per-line regex gave.
+"""The fast paths of ``monitor.text`` give exactly what the regexes they replace gave.
 
 Entry content hashes are computed from the extracted text: a different
 result would make every stored entry look changed and be classified again.
-So the fast path of ``monitor.text._tidy`` is compared with the regex it
-replaces, on generated odd input.
+So whitespace folded by ``str.split`` and control characters found in UTF-8
+bytes are compared with the per-character regexes, on generated odd input.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,3 +35,14 @@ WHITESPACE = st.sampled_from([" ", "  ", "\t", "\n", "\r", "\r\n", "\u00a0", "\u
 def test_the_fast_tidy_equals_the_regex_one(value: str) -> None:
     value = text.clean_text(value)
     assert text._tidy(value) == original_tidy(value)
+
+
+CONTROL = st.sampled_from(["\x00", "\x01", "\x0b", "\x0c", "\x1f", "\x7f", "\ud800", "\udfff", "\ufffe", "\uffff",
+                           "\t", "\n", "\r", "e\u0301", "\u00e9", "通义", "\U0001f600", "\ufffd"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(CONTROL, st.text(max_size=5)), max_size=30).map("".join))
+def test_the_fast_clean_text_equals_the_regex_one(value: str) -> None:
+    expected = unicodedata.normalize("NFC", text._CONTROL.sub("", value))
+    assert text.clean_text(value) == expected
