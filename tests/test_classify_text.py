@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from monitor.classify import classify, default_engine
 from monitor.classify import text as text_module
 from monitor.classify.engine import RuleEngine
+from monitor.classify.lexicon import MOVE_KINDS
 from monitor.classify.names import aliases
 from monitor.classify.text import _ends, clean, detect_language, sentences
+from monitor.classify.trie import phrase_pattern, presence_pattern
 from monitor.records import Article, Classification
 
 
@@ -126,3 +128,25 @@ def _regex_clean(text: str) -> str:
 @given(st.lists(_ODD, max_size=16).map("".join))
 def test_sentences_end_where_a_regex_over_every_character_ended_them(text: str) -> None:
     assert _ends(text) == [m.start() for m in _END.finditer(text)]
+
+
+# ── the move-word test finds a move word exactly where the full cue scan finds one ──
+
+_PHRASES = ["leaves", "left", "ex-", "d'", "steps down", "离职", "가", "퇴사", "moves to"]
+_AROUND = st.sampled_from([*_PHRASES, " ", "-", "x", "é", "中", "한", ".", "'", "\n", "co", "s", "1"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_AROUND, max_size=12).map("".join))
+def test_the_presence_pattern_finds_a_phrase_wherever_the_full_pattern_does(text: str) -> None:
+    full, present = phrase_pattern(_PHRASES), presence_pattern(_PHRASES)
+    assert (present.search(" " + text) is not None) == (full.search(text) is not None)
+
+
+def test_every_lexicon_tells_a_move_word_as_its_cues_do() -> None:
+    for lexicon in _lexicons().values():
+        moving = [p for p, kinds in lexicon.kinds_of.items() if kinds & MOVE_KINDS]
+        for phrase in moving:
+            for text in (phrase, f"A {phrase}.", f"x{phrase}", f"({phrase})"):
+                found = any(c.kinds & MOVE_KINDS for c in lexicon.cues(text))
+                assert lexicon.may_move(text) or not found, (lexicon.lang, text)

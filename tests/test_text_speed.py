@@ -46,3 +46,14 @@ CONTROL = st.sampled_from(["\x00", "\x01", "\x0b", "\x0c", "\x1f", "\x7f", "\ud8
 def test_the_fast_clean_text_equals_the_regex_one(value: str) -> None:
     expected = unicodedata.normalize("NFC", text._CONTROL.sub("", value))
     assert text.clean_text(value) == expected
+
+
+_HTML_ODD = st.sampled_from(["<p>", "</p>", "<br>", "<b>", "&amp;", "&#1;", "&#x0c;", "&#xFFFF;", "&#55296;", "&#0;",
+                             "&DownBreve;", "&nbsp;", "&lt;", "e", "\u0301", " ", "\n", "中"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_HTML_ODD, max_size=20).map("".join))
+def test_html_never_yields_a_character_clean_text_would_remove(html: str) -> None:
+    out = text.html_to_text(html)
+    assert out == text.clean_text(out)

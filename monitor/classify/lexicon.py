@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from monitor.classify.trie import phrase_pattern
+from monitor.classify.trie import phrase_pattern, presence_pattern
 from monitor.errors import ConfigError
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent.parent / "config" / "lexicons"
@@ -60,7 +60,7 @@ class Lexicon:
     not_name: frozenset[str]
     kinds_of: Mapping[str, frozenset[str]]
     pattern: re.Pattern[str]
-    moves: re.Pattern[str]
+    moves: re.Pattern[str]  # a presence_pattern: searched in " " + text
     from_suffixes: tuple[str, ...] = ()  # "sov" languages: particles right after an organisation
     to_suffixes: tuple[str, ...] = ()
     # "the company", "the Paris start-up", "la start-up", "该公司": an organisation named before.
@@ -77,7 +77,7 @@ class Lexicon:
 
     def may_move(self, text: str) -> bool:
         """Whether ``text`` holds any phrase of a move (leave, join, hire...); False is certain."""
-        return self.moves.search(_lower(text)) is not None
+        return self.moves.search(" " + _lower(text)) is not None
 
 
 def _lower(text: str) -> str:
@@ -120,7 +120,7 @@ def compile_lexicon(lang: str, data: Mapping[str, object], where: str = "<lexico
         not_name=frozenset(not_name),
         kinds_of={k: frozenset(v) for k, v in kinds_of.items()},
         pattern=phrase_pattern(kinds_of),
-        moves=phrase_pattern(moving),
+        moves=presence_pattern(moving),
         from_suffixes=suffixes["from"],
         to_suffixes=suffixes["to"],
         org_anaphor=_anaphor_pattern(_strings(data.get("anaphor_determiners")), _strings(data.get("anaphor_nouns"))),

@@ -42,6 +42,37 @@ def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(_atom(c) + _left_edge(c) + _subtrie(trie[c]) for c in sorted(trie)))
 
 
+def presence_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """A pattern that tells whether any phrase is in ``" " + text``, for ``search`` only, not for offsets.
+
+    The cheap test most entries stop at (``Lexicon.may_move``) runs over
+    whole summaries. ``phrase_pattern`` makes ``re`` stop at every letter that
+    starts a phrase, which in Latin script is nearly every letter, and walk
+    the alternation there. Here a Latin-script phrase is matched together
+    with the character before it, which must not be a letter: ``re`` then
+    skips along the text to the next space or punctuation mark in C, and
+    reads the alternation only at word starts. The space put before the text
+    stands for its start. Phrases in other scripts keep their own branches.
+    A phrase is found wherever ``phrase_pattern`` finds it, as ``search``
+    tries every position; ``finditer``'s matches would differ, as this one
+    consumes the character before each phrase.
+    """
+    trie: dict[str, Any] = {}
+    others: list[str] = []
+    for phrase in phrases:
+        if phrase and _LATIN_CHAR.match(phrase):
+            node = trie
+            for char in phrase:
+                node = node.setdefault(char, {})
+            node[_END] = _right_edge(phrase)
+        elif phrase:
+            others.append(phrase)
+    branches = [f"[^{LATIN}]" + _subtrie(trie)] if trie else []
+    if others:
+        branches.append(phrase_pattern(others).pattern)
+    return re.compile("|".join(branches)) if branches else re.compile(r"(?!x)x")
+
+
 def _subtrie(node: dict[str, Any]) -> str:
     branches = [_atom(c) + _subtrie(child) for c, child in sorted(node.items()) if c != _END]
     if _END in node:
