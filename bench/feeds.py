@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+# Pads each item to a realistic size. It names no move of its own ("hiring" here once sent every item down the
+# engine's costliest path), so what the items are about stays what the corpus headlines and summaries are about.
 FILLER = ("The lab said the work continues, and people familiar with the matter described the team's plans "
-          "for the coming year, including new models, hiring and partnerships with universities. ")
+          "for the coming year, including new models, products and partnerships with universities. ")
 
 
 ITEMS = (30, 50)

@@ -198,12 +198,13 @@ def talentwatch_cycles(urls: list[str], concurrency: int, trace_memory: bool = F
     every entry; the second costs only the conditional GETs and their bookkeeping.
     """
     from config.loader import load_config
-    from monitor.app import open_runtime
+    from monitor.app import fork_parsers, open_runtime
     from monitor.pipeline import poll_feed, sync_feeds
 
     async def cycles(settings: Any) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
         async with open_runtime(settings) as rt:
+            fork_parsers(rt)  # as the daemon and ``once`` do: the parsers start with the engine loaded
             await rt.run(sync_feeds, rt)
             for n in range(4):
                 sampler = asyncio.create_task(_sample_heap()) if trace_memory and n == 0 else None

@@ -66,3 +66,19 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
             rt.parser.close()
         rt.worker.shutdown(wait=True)
         store.close()
+
+
+def fork_parsers(rt: Runtime) -> None:
+    """Parser processes forked now, before the caller starts a thread: they share its loaded engine.
+
+    ``monitor.parse_pool.ForkedParsePool`` says why; spawned parsers would
+    each load their own copy of everything (about 100 MB and a second or two
+    of CPU apiece). The daemon and ``once`` call this first thing in their
+    runtime, while the process still has one thread.
+    """
+    from monitor.parse_pool import ForkedParsePool
+
+    if rt.parser is not None and rt.parser.workers > 0 and not isinstance(rt.parser, ForkedParsePool):
+        rt.parser.close()
+        rt.parser = ForkedParsePool(rt.parser.workers)
+        rt.parser.start()

@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from config.loader import load_config
 from monitor import sdnotify
-from monitor.app import delivery_client, make_fetcher, open_runtime
+from monitor.app import delivery_client, fork_parsers, make_fetcher, open_runtime
 from monitor.deliver import deliver_due
 from monitor.digest import trigger_of
 from monitor.errors import ConfigError, StorageError
@@ -83,7 +83,7 @@ class Daemon:
 
         async with open_runtime(self.settings) as rt, delivery_client(self.webhook_policy) as client:
             self.rt, self.client = rt, client
-            _fork_parsers(rt)
+            fork_parsers(rt)
             self.executor.limit = rt.polls.slots
             await rt.run(sync_feeds, rt)
             await rt.run(self._record_config, None)
@@ -293,20 +293,6 @@ class Daemon:
         state_db.put(self.rt.store, "config", value, now)
 
 
-def _fork_parsers(rt: Runtime) -> None:
-    """Parser processes forked now, before the daemon starts a thread: they share its loaded engine.
-
-    ``monitor.parse_pool.ForkedParsePool`` says why; spawned parsers would
-    each load their own copy of everything (about 100 MB apiece).
-    """
-    from monitor.parse_pool import ForkedParsePool
-
-    if rt.parser is not None and rt.parser.workers > 0 and not isinstance(rt.parser, ForkedParsePool):
-        rt.parser.close()
-        rt.parser = ForkedParsePool(rt.parser.workers)
-        rt.parser.start()
-
-
 def _log_warnings(settings: Settings) -> None:
     """What ``check-config`` warns about (a polling interval under a minute, ...), said in the log too."""
     from config.summary import config_warnings
@@ -342,6 +328,7 @@ def _iso(moment: datetime) -> str:
 async def run_once(settings: Settings) -> dict[str, Any]:
     """One full cycle: poll every feed, classify, queue alerts, deliver what is due."""
     async with open_runtime(settings) as rt, delivery_client(settings.polling.allow_private) as client:
+        fork_parsers(rt)
         await rt.run(sync_feeds, rt)
         await rt.run(classify_leftovers, rt)
         urls = [f.configured_url or f.url for f in await rt.run(feeds_db.list_feeds, rt.store) if not f.gone]

@@ -295,11 +295,18 @@ def process_entries(rt: Runtime, stored: Sequence[StoredEntry], feed_name: str,
     """
     events = alerts = 0
     done = classified or {}
+    quiet: list[tuple[int, str]] = []  # new entries that tell no move: only marked as read, all at once
     for item in stored:
         result = done.get(item.entry.key) or rt.engine.classify(item.article())
+        if item.new and not result.personnel_change:
+            quiet.append((item.id, result.lang))
+            continue
         e, a = apply_classification(rt, item, result, feed_name)
         events += e
         alerts += a
+    if quiet:
+        with rt.store.transaction():
+            entries_db.mark_many_classified(rt.store, quiet)
     return events, alerts
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +109,12 @@ class Store:
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         try:
             return self.conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"{explain(exc, self.path)} (in: {sql.split()[0]} ...)") from exc
+
+    def executemany(self, sql: str, rows: Iterable[Any]) -> sqlite3.Cursor:
+        try:
+            return self.conn.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise StorageError(f"{explain(exc, self.path)} (in: {sql.split()[0]} ...)") from exc
 

@@ -91,6 +91,12 @@ def mark_classified(store: Store, entry_id: int, lang: str) -> None:
     store.execute("UPDATE entries SET classified = 1, lang = ? WHERE id = ?", (lang, entry_id))
 
 
+def mark_many_classified(store: Store, entries: Sequence[tuple[int, str]]) -> None:
+    """``mark_classified`` for many (entry id, language) pairs in one statement: most entries tell no move."""
+    store.executemany("UPDATE entries SET classified = 1, lang = ? WHERE id = ?",
+                      [(lang, entry_id) for entry_id, lang in entries])
+
+
 def feed_name_of(store: Store, entry_id: int) -> str | None:
     row = store.one(
         "SELECT COALESCE(f.name, f.url) AS name FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.id = ?",
