@@ -64,6 +64,7 @@ async def open_runtime(settings: Settings, *, clock: Callable[[], datetime] = ut
         await rt.fetcher.aclose()
         if rt.parser is not None:
             rt.parser.close()
+        rt.bookkeeping.flush()  # gathered feed bookkeeping: written before the thread stops, committed on close
         rt.worker.shutdown(wait=True)
         store.close()
 

@@ -37,6 +37,7 @@ from monitor.errors import ConfigError, StorageError
 from monitor.jobqueue import QueueingExecutor
 from monitor.netguard import AddressPolicy
 from monitor.pipeline import Runtime, classify_leftovers, poll_feed, sync_feeds, utcnow
+from monitor.polltrigger import PollTrigger
 from storage import feeds as feeds_db
 from storage import state as state_db
 
@@ -175,7 +176,7 @@ class Daemon:
         now = utcnow()
         for feed in self.settings.feeds:
             interval = feed.interval or self.settings.polling.interval
-            trigger = IntervalTrigger(seconds=interval, jitter=min(interval * 0.1, 60.0))
+            trigger = PollTrigger(seconds=interval, jitter=min(interval * 0.1, 60.0))
             job_id = "feed:" + feed.url
             existing = self.scheduler.get_job(job_id)
             if existing is not None:

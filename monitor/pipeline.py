@@ -97,9 +97,13 @@ class Runtime:
         self.bookkeeping = GroupedBookkeeping(self.worker, self.store)
         self.polls = Gate(poll_slots(self.settings, self.parser))
         self._intervals: tuple[Settings, dict[str, float]] | None = None
+        # Feed rows as the last quiet poll left them (``_record_unchanged``), by polled URL: the next poll
+        # of a feed that answers 304 cycle after cycle then needs nothing from the database thread.
+        self.quiet_feeds: dict[str, FeedState] = {}
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run database or CPU work on the single worker thread."""
+        """Run database or CPU work on the single worker thread, after the bookkeeping gathered so far."""
+        self.bookkeeping.flush()
         return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)
 
     def channel_keys(self) -> list[str]:
@@ -122,6 +126,7 @@ def poll_slots(settings: Settings, parser: ParsePool | None) -> int:
 def sync_feeds(rt: Runtime, feeds: Sequence[FeedSettings] | None = None) -> None:
     chosen = rt.settings.feeds if feeds is None else feeds
     feeds_db.sync_feeds(rt.store, [(f.url, f.name) for f in chosen], rt.clock())
+    rt.quiet_feeds = {}  # names and active flags may have changed: read every row afresh
 
 
 async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
@@ -131,7 +136,7 @@ async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
 
 
 async def _poll_feed(rt: Runtime, url: str) -> PollOutcome:
-    feed = await rt.run(feeds_db.get_feed, rt.store, url)
+    feed = rt.quiet_feeds.pop(url, None) or await rt.run(feeds_db.get_feed, rt.store, url)
     if feed is None or feed.gone:
         return PollOutcome(url, None, error="not polled: unknown or gone", gone=feed is not None)
     interval = rt.interval_of(url)
@@ -147,11 +152,11 @@ async def _poll_feed(rt: Runtime, url: str) -> PollOutcome:
             log.info("feed moved permanently: %s -> %s", feed.url, fetched.permanent_url)
     if fetched.not_modified or fetched.content is None:
         log.debug("feed not modified: %s", feed.url)
-        return await _record_unchanged(rt, feed, fetched, None, interval)
+        return await _record_unchanged(rt, url, feed, fetched, None, interval)
 
     body_hash = hashlib.sha256(fetched.content).hexdigest()
     if body_hash == feed.body_hash:  # same bytes as last time: nothing to parse
-        return await _record_unchanged(rt, feed, fetched, body_hash, interval)
+        return await _record_unchanged(rt, url, feed, fetched, body_hash, interval)
 
     try:
         batch = await _parse(rt, feed, fetched)
@@ -223,9 +228,13 @@ def _record_ok(
     return when
 
 
-async def _record_unchanged(rt: Runtime, feed: FeedState, fetched: FetchedFeed, body_hash: str | None,
+async def _record_unchanged(rt: Runtime, url: str, feed: FeedState, fetched: FetchedFeed, body_hash: str | None,
                             interval: float) -> PollOutcome:
-    """A poll that brought nothing new: its bookkeeping joins the grouped commit, unless it raises an alert."""
+    """A poll that brought nothing new: its bookkeeping joins the grouped commit, unless it raises an alert.
+
+    The feed's row as the write will leave it is kept for its next poll (``Runtime.quiet_feeds``),
+    unless the feed moved: then the next poll reads where it went.
+    """
     now = rt.clock()
     if _silent_alerts(rt, feed, fetched.status, now):  # an alert is never grouped: it commits with its cause
         when = await rt.run(_record_ok, rt, feed, fetched.status, fetched.etag, fetched.last_modified, body_hash,
@@ -235,6 +244,10 @@ async def _record_unchanged(rt: Runtime, feed: FeedState, fetched: FetchedFeed, 
     rt.bookkeeping.submit(partial(feeds_db.record_fetched, rt.store, feed.id, status=fetched.status,
                                   etag=fetched.etag, last_modified=fetched.last_modified, body_hash=body_hash,
                                   now=now, next_poll=when))
+    if not fetched.permanent_url:
+        rt.quiet_feeds[url] = feeds_db.after_fetched(feed, status=fetched.status, etag=fetched.etag,
+                                                     last_modified=fetched.last_modified, body_hash=body_hash,
+                                                     now=now, next_poll=when)
     return PollOutcome(feed.url, fetched.status, next_poll=when)
 
 

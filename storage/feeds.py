@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from storage.db import Store, from_iso, iso
@@ -114,6 +114,14 @@ def record_fetched(
         "WHERE id = ?",
         (status, etag, last_modified, body_hash, stamp, iso(next_poll), new_entries, new_entries, stamp, feed_id),
     )
+
+
+def after_fetched(feed: FeedState, *, status: int, etag: str | None, last_modified: str | None,
+                  body_hash: str | None, now: datetime, next_poll: datetime) -> FeedState:
+    """The row as ``record_fetched`` leaves it after a poll that stored no entry: no read needed to know it."""
+    return replace(feed, last_status=status, etag=etag, last_modified=last_modified,
+                   body_hash=body_hash or feed.body_hash, last_polled=now, last_error=None, error_count=0,
+                   failing_since=None, next_poll=next_poll)
 
 
 def record_error(

@@ -1,4 +1,4 @@
-"""What keeps a 304 cheap and a big cycle bounded: grouped bookkeeping, the poll gate, one read per poll.
+"""What keeps a 304 cheap and a big cycle bounded: grouped bookkeeping, the poll gate, no read per quiet poll.
 
 A 304 changes no event or alert, so its feed row joins one open
 transaction that commits about once a second (``Store.grouped``); anything
@@ -13,6 +13,7 @@ import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from storage import feeds as feeds_db
 from storage import open_store
 from tests.conftest import eventually
 from tests.support.alerts import harness, run
-from tests.support.feed_server import FeedServer
+from tests.support.feed_server import FeedServer, Reply
 
 NOW = datetime(2025, 8, 10, 9, 0, tzinfo=UTC)
 FEED = "http://a.example/feed.xml"
@@ -155,5 +156,71 @@ def test_a_304_poll_returns_before_its_bookkeeping_is_durable_and_it_becomes_dur
             await asyncio.to_thread(eventually, lambda: durable_status(db, url) == 304, 30)
             third = await poll_feed(h.rt, url)  # reads its feed after the grouped write: sends the ETag again
             assert third.status == 304
+
+    run(scenario())
+
+
+def _feed_reads(store: Any) -> list[str]:
+    """Every statement that reads the feeds table from now on, as SQLite runs them."""
+    seen: list[str] = []
+    store.conn.set_trace_callback(lambda sql: seen.append(sql) if sql.lstrip().startswith("SELECT * FROM feeds")
+                                  else None)
+    return seen
+
+
+def test_a_feed_answering_304_again_and_again_is_polled_without_reading_its_row(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/lab.xml", RSS)
+    settings = Settings.model_validate({"storage": {"path": str(tmp_path / "tw.db")},
+                                        "polling": {"interval": "1m", "allow_private": ["127.0.0.1"]},
+                                        "feeds": [{"url": url}]})
+
+    async def scenario() -> None:
+        async with harness(settings) as h:
+            await h.rt.run(sync_feeds, h.rt)
+            reads = _feed_reads(h.rt.store)
+            assert (await poll_feed(h.rt, url)).status == 200
+            assert (await poll_feed(h.rt, url)).status == 304
+            assert len(reads) == 2, "the 200 and the first 304 read the row"
+            for _ in range(3):
+                assert (await poll_feed(h.rt, url)).status == 304
+            assert len(reads) == 2, "later 304s start from the row the last one left"
+            etags = [seen.headers.get("If-None-Match") for seen in feed_server.requests_to("/lab.xml")]
+            assert etags[0] is None and len(set(etags[1:])) == 1 and etags[1], "every 304 sent the ETag"
+            row = await h.rt.run(feeds_db.get_feed, h.rt.store, url)
+            assert row is not None and row.last_status == 304, "gathered bookkeeping is written before a read"
+
+    run(scenario())
+
+
+def test_a_new_etag_on_a_304_an_error_or_a_config_change_are_seen_by_the_next_poll(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.script("/lab.xml", [
+        Reply(200, RSS, {"ETag": '"1"'}),
+        Reply(304, headers={"ETag": '"2"'}),  # the server changed its validator without a new body
+        Reply(304, headers={"ETag": '"2"'}),
+        Reply(503),
+        Reply(304, headers={"ETag": '"2"'}),
+    ])
+    settings = Settings.model_validate({"storage": {"path": str(tmp_path / "tw.db")},
+                                        "polling": {"interval": "1m", "allow_private": ["127.0.0.1"]},
+                                        "feeds": [{"url": url, "name": "Lab"}]})
+
+    async def scenario() -> None:
+        async with harness(settings) as h:
+            await h.rt.run(sync_feeds, h.rt)
+            statuses = [(await poll_feed(h.rt, url)).status for _ in range(5)]
+            assert statuses == [200, 304, 304, 503, 304]
+            sent = [seen.headers.get("If-None-Match") for seen in feed_server.requests_to("/lab.xml")]
+            assert sent == [None, '"1"', '"2"', '"2"', '"2"']
+            assert url not in h.rt.quiet_feeds or h.rt.quiet_feeds[url].error_count == 0
+            row = await h.rt.run(feeds_db.get_feed, h.rt.store, url)
+            assert row is not None and (row.error_count, row.etag) == (0, '"2"')
+            h.rt.settings = Settings.model_validate({**settings.model_dump(mode="json"),
+                                                     "feeds": [{"url": url, "name": "Lab, renamed"}]})
+            await h.rt.run(sync_feeds, h.rt)
+            assert h.rt.quiet_feeds == {}, "a config change makes every poll read its row afresh"
 
     run(scenario())
