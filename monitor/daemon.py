@@ -36,7 +36,7 @@ from monitor.digest import trigger_of
 from monitor.errors import ConfigError, StorageError
 from monitor.jobqueue import QueueingExecutor
 from monitor.netguard import AddressPolicy
-from monitor.pipeline import Runtime, classify_leftovers, poll_feed, sync_feeds, utcnow
+from monitor.pipeline import Runtime, classify_leftovers, poll_feed, resync_feeds, sync_feeds, utcnow
 from monitor.polltrigger import PollTrigger
 from storage import feeds as feeds_db
 from storage import state as state_db
@@ -86,7 +86,7 @@ class Daemon:
             self.rt, self.client = rt, client
             fork_parsers(rt)
             self.executor.limit = rt.polls.slots
-            await rt.run(sync_feeds, rt)
+            await resync_feeds(rt)
             await rt.run(self._record_config, None)
             await rt.run(state_db.put, rt.store, "daemon", {"pid": os.getpid(), "started": _iso(utcnow())},
                          utcnow())
@@ -272,7 +272,7 @@ class Daemon:
             previous = self.rt.fetcher
             self.rt.fetcher = make_fetcher(new.polling)
             asyncio.get_running_loop().call_later(self.shutdown_timeout, _close_later, previous)
-        await self.rt.run(sync_feeds, self.rt)
+        await resync_feeds(self.rt)
         await self._schedule_feeds()
         self._schedule_digests()
         await self.rt.run(self._record_config, None)

@@ -97,9 +97,7 @@ class Runtime:
         self.bookkeeping = GroupedBookkeeping(self.worker, self.store)
         self.polls = Gate(poll_slots(self.settings, self.parser))
         self._intervals: tuple[Settings, dict[str, float]] | None = None
-        # Feed rows as the last quiet poll left them (``_record_unchanged``), by polled URL: the next poll
-        # of a feed that answers 304 cycle after cycle then needs nothing from the database thread.
-        self.quiet_feeds: dict[str, FeedState] = {}
+        self.quiet_feeds = QuietFeeds()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run database or CPU work on the single worker thread, after the bookkeeping gathered so far."""
@@ -118,6 +116,39 @@ class Runtime:
         return self._intervals[1].get(url, settings.polling.interval)
 
 
+class QuietFeeds:
+    """Feed rows as the last quiet poll left them (``_record_unchanged``), by polled URL; event loop only.
+
+    The next poll of a feed that answers 304 cycle after cycle then needs
+    nothing from the database thread. Any other outcome drops the feed's row
+    (its next poll reads it), and a config change drops them all
+    (``resync_feeds``); a poll that took or read its row before that change
+    does not bring it back.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, FeedState] = {}
+        self._generation = 0
+
+    def take(self, url: str) -> tuple[FeedState | None, int]:
+        """The kept row, if any (it is no longer kept), and the generation to hand back to ``keep``."""
+        return self._rows.pop(url, None), self._generation
+
+    def keep(self, url: str, row: FeedState, generation: int) -> None:
+        if generation == self._generation:
+            self._rows[url] = row
+
+    def forget_all(self) -> None:
+        self._generation += 1
+        self._rows = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, url: object) -> bool:
+        return url in self._rows
+
+
 def poll_slots(settings: Settings, parser: ParsePool | None) -> int:
     """Polls in flight at once: every fetch slot, plus a short queue for each parser process."""
     return settings.polling.concurrency + 2 * (parser.workers if parser is not None else 1)
@@ -126,7 +157,13 @@ def poll_slots(settings: Settings, parser: ParsePool | None) -> int:
 def sync_feeds(rt: Runtime, feeds: Sequence[FeedSettings] | None = None) -> None:
     chosen = rt.settings.feeds if feeds is None else feeds
     feeds_db.sync_feeds(rt.store, [(f.url, f.name) for f in chosen], rt.clock())
-    rt.quiet_feeds = {}  # names and active flags may have changed: read every row afresh
+
+
+async def resync_feeds(rt: Runtime) -> None:
+    """``sync_feeds`` after a config change; names and active flags may have changed, so the rows
+    kept by quiet polls are forgotten (on the event loop, where they are kept)."""
+    await rt.run(sync_feeds, rt)
+    rt.quiet_feeds.forget_all()
 
 
 async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
@@ -136,7 +173,9 @@ async def poll_feed(rt: Runtime, url: str) -> PollOutcome:
 
 
 async def _poll_feed(rt: Runtime, url: str) -> PollOutcome:
-    feed = rt.quiet_feeds.pop(url, None) or await rt.run(feeds_db.get_feed, rt.store, url)
+    feed, generation = rt.quiet_feeds.take(url)
+    if feed is None:
+        feed = await rt.run(feeds_db.get_feed, rt.store, url)
     if feed is None or feed.gone:
         return PollOutcome(url, None, error="not polled: unknown or gone", gone=feed is not None)
     interval = rt.interval_of(url)
@@ -152,11 +191,11 @@ async def _poll_feed(rt: Runtime, url: str) -> PollOutcome:
             log.info("feed moved permanently: %s -> %s", feed.url, fetched.permanent_url)
     if fetched.not_modified or fetched.content is None:
         log.debug("feed not modified: %s", feed.url)
-        return await _record_unchanged(rt, url, feed, fetched, None, interval)
+        return await _record_unchanged(rt, (url, generation), feed, fetched, None, interval)
 
     body_hash = hashlib.sha256(fetched.content).hexdigest()
     if body_hash == feed.body_hash:  # same bytes as last time: nothing to parse
-        return await _record_unchanged(rt, url, feed, fetched, body_hash, interval)
+        return await _record_unchanged(rt, (url, generation), feed, fetched, body_hash, interval)
 
     try:
         batch = await _parse(rt, feed, fetched)
@@ -228,12 +267,13 @@ def _record_ok(
     return when
 
 
-async def _record_unchanged(rt: Runtime, url: str, feed: FeedState, fetched: FetchedFeed, body_hash: str | None,
-                            interval: float) -> PollOutcome:
+async def _record_unchanged(rt: Runtime, polled: tuple[str, int], feed: FeedState, fetched: FetchedFeed,
+                            body_hash: str | None, interval: float) -> PollOutcome:
     """A poll that brought nothing new: its bookkeeping joins the grouped commit, unless it raises an alert.
 
-    The feed's row as the write will leave it is kept for its next poll (``Runtime.quiet_feeds``),
-    unless the feed moved: then the next poll reads where it went.
+    The feed's row as the write will leave it is kept for its next poll (``QuietFeeds``; ``polled``
+    is the URL polled and the generation its row came from), unless the feed moved: then the next
+    poll reads where it went.
     """
     now = rt.clock()
     if _silent_alerts(rt, feed, fetched.status, now):  # an alert is never grouped: it commits with its cause
@@ -245,9 +285,9 @@ async def _record_unchanged(rt: Runtime, url: str, feed: FeedState, fetched: Fet
                                   etag=fetched.etag, last_modified=fetched.last_modified, body_hash=body_hash,
                                   now=now, next_poll=when))
     if not fetched.permanent_url:
-        rt.quiet_feeds[url] = feeds_db.after_fetched(feed, status=fetched.status, etag=fetched.etag,
-                                                     last_modified=fetched.last_modified, body_hash=body_hash,
-                                                     now=now, next_poll=when)
+        rt.quiet_feeds.keep(polled[0], feeds_db.after_fetched(
+            feed, status=fetched.status, etag=fetched.etag, last_modified=fetched.last_modified,
+            body_hash=body_hash, now=now, next_poll=when), polled[1])
     return PollOutcome(feed.url, fetched.status, next_poll=when)
 
 

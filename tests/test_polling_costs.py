@@ -19,7 +19,7 @@ import pytest
 
 from config.schema import Settings
 from monitor.gate import Gate
-from monitor.pipeline import poll_feed, sync_feeds
+from monitor.pipeline import QuietFeeds, poll_feed, resync_feeds, sync_feeds
 from storage import feeds as feeds_db
 from storage import open_store
 from tests.conftest import eventually
@@ -215,12 +215,24 @@ def test_a_new_etag_on_a_304_an_error_or_a_config_change_are_seen_by_the_next_po
             assert statuses == [200, 304, 304, 503, 304]
             sent = [seen.headers.get("If-None-Match") for seen in feed_server.requests_to("/lab.xml")]
             assert sent == [None, '"1"', '"2"', '"2"', '"2"']
-            assert url not in h.rt.quiet_feeds or h.rt.quiet_feeds[url].error_count == 0
             row = await h.rt.run(feeds_db.get_feed, h.rt.store, url)
             assert row is not None and (row.error_count, row.etag) == (0, '"2"')
+            assert url in h.rt.quiet_feeds
             h.rt.settings = Settings.model_validate({**settings.model_dump(mode="json"),
                                                      "feeds": [{"url": url, "name": "Lab, renamed"}]})
-            await h.rt.run(sync_feeds, h.rt)
-            assert h.rt.quiet_feeds == {}, "a config change makes every poll read its row afresh"
+            await resync_feeds(h.rt)
+            assert len(h.rt.quiet_feeds) == 0, "a config change makes every poll read its row afresh"
 
     run(scenario())
+
+
+def test_a_row_read_before_a_config_change_is_not_kept_after_it() -> None:
+    quiet = QuietFeeds()
+    row = feeds_db.FeedState(1, FEED, "Lab", True, '"1"', None, None, None, 304, None, 0, None, 1, False)
+    _, generation = quiet.take(FEED)
+    quiet.forget_all()  # the config changed while the poll was in flight
+    quiet.keep(FEED, row, generation)
+    assert FEED not in quiet
+    _, generation = quiet.take(FEED)
+    quiet.keep(FEED, row, generation)
+    assert quiet.take(FEED)[0] is row and FEED not in quiet, "taken once, then read again"
