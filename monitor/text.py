@@ -93,14 +93,17 @@ def html_to_text(html: str, *, limit: int = MAX_TEXT) -> str:
     """
     html = clean_text(html)
     if _LOOKS_LIKE_HTML.search(html):
-        safe = nh3.clean(
-            html,
-            tags=set(_LAYOUT_TAGS),
-            clean_content_tags=set(_DROP_WITH_CONTENT),
-            attributes={},
-            strip_comments=True,
-            link_rel=None,
-        )
+        try:
+            safe = nh3.clean(
+                html,
+                tags=set(_LAYOUT_TAGS),
+                clean_content_tags=set(_DROP_WITH_CONTENT),
+                attributes={},
+                strip_comments=True,
+                link_rel=None,
+            )
+        except Exception:  # a sanitiser error must not lose the entry: keep the raw text
+            return _tidy(html)[:limit].rstrip()
         text = _render(safe)
         # nh3 writes what a character reference stood for as the character itself, controls included;
         # without one (the input is clean already) only a named entity may have left something to compose.
