@@ -30,6 +30,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -134,3 +136,16 @@ def _forked_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    threading.Thread(target=_end_with, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+
+
+def _end_with(parent: int, every: float = 1.0) -> None:
+    """End this worker once its daemon is gone, even a daemon killed outright (SIGKILL, the OOM killer).
+
+    A forked worker inherits the write end of its own job queue, so it would
+    never see the queue close and would wait for work forever: an orphan
+    holding its memory. A spawned worker has no such copy and ends by itself.
+    """
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)

@@ -59,3 +59,24 @@ def test_parser_processes_are_forked_and_a_signal_to_one_leaves_the_daemon_runni
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
+
+
+def test_a_killed_daemon_leaves_no_parser_process_behind(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.serve("/first.xml", simple_feed("First", "first"))
+    config = tmp_path / "talentwatch.toml"
+    db = tmp_path / "tw.db"
+    config.write_text(config_text(db, [feed_server.url("/first.xml")]), "utf-8")
+    with (tmp_path / "daemon.log").open("w") as log:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "run", "--config", str(config)],
+                                stdout=log, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=cli_env())
+        try:
+            eventually(lambda: entries_of(db) >= 1)
+            parsers = children(proc.pid)
+            assert parsers
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait(10) == -signal.SIGKILL
+            eventually(lambda: not any(_alive(pid) for pid in parsers))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
