@@ -62,7 +62,7 @@ class GroupedBookkeeping:
                 with self.store.grouped():
                     write(*args)
             except Exception as exc:  # one failed row leaves the others in the group (Store.grouped)
-                log.warning("feed bookkeeping not saved (the next poll saves it again): %s", exc)
+                _warn(exc)
 
     def _commit(self) -> None:
         self._timer = None
@@ -74,4 +74,8 @@ class GroupedBookkeeping:
 def _report(done: Future[Any]) -> None:
     exc = done.exception()
     if exc is not None:
-        log.warning("feed bookkeeping not saved (the next poll saves it again): %s", exc)
+        _warn(exc)
+
+
+def _warn(exc: BaseException) -> None:
+    log.warning("feed bookkeeping not saved (the next poll saves it again): %s", exc)

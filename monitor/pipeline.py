@@ -191,11 +191,11 @@ async def _poll_feed(rt: Runtime, url: str) -> PollOutcome:
             log.info("feed moved permanently: %s -> %s", feed.url, fetched.permanent_url)
     if fetched.not_modified or fetched.content is None:
         log.debug("feed not modified: %s", feed.url)
-        return await _record_unchanged(rt, (url, generation), feed, fetched, None, interval)
+        return await _record_unchanged(rt, url, generation, feed, fetched, None, interval)
 
     body_hash = hashlib.sha256(fetched.content).hexdigest()
     if body_hash == feed.body_hash:  # same bytes as last time: nothing to parse
-        return await _record_unchanged(rt, (url, generation), feed, fetched, body_hash, interval)
+        return await _record_unchanged(rt, url, generation, feed, fetched, body_hash, interval)
 
     try:
         batch = await _parse(rt, feed, fetched)
@@ -267,13 +267,13 @@ def _record_ok(
     return when
 
 
-async def _record_unchanged(rt: Runtime, polled: tuple[str, int], feed: FeedState, fetched: FetchedFeed,
+async def _record_unchanged(rt: Runtime, url: str, generation: int, feed: FeedState, fetched: FetchedFeed,
                             body_hash: str | None, interval: float) -> PollOutcome:
     """A poll that brought nothing new: its bookkeeping joins the grouped commit, unless it raises an alert.
 
-    The feed's row as the write will leave it is kept for its next poll (``QuietFeeds``; ``polled``
-    is the URL polled and the generation its row came from), unless the feed moved: then the next
-    poll reads where it went.
+    The feed's row as the write will leave it is kept for the next poll of ``url`` (``QuietFeeds``,
+    under the ``generation`` its row came from), unless the feed moved: then the next poll reads
+    where it went.
     """
     now = rt.clock()
     if _silent_alerts(rt, feed, fetched.status, now):  # an alert is never grouped: it commits with its cause
@@ -285,9 +285,9 @@ async def _record_unchanged(rt: Runtime, polled: tuple[str, int], feed: FeedStat
                                   etag=fetched.etag, last_modified=fetched.last_modified, body_hash=body_hash,
                                   now=now, next_poll=when))
     if not fetched.permanent_url:
-        rt.quiet_feeds.keep(polled[0], feeds_db.after_fetched(
+        rt.quiet_feeds.keep(url, feeds_db.after_fetched(
             feed, status=fetched.status, etag=fetched.etag, last_modified=fetched.last_modified,
-            body_hash=body_hash, now=now, next_poll=when), polled[1])
+            body_hash=body_hash, now=now, next_poll=when), generation)
     return PollOutcome(feed.url, fetched.status, next_poll=when)
 
 

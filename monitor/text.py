@@ -71,18 +71,18 @@ def clean_text(text: str) -> str:
     costs a fifth of running ``_CONTROL`` over it, which ``re`` does one code
     point at a time. Only a text that fails the test is searched.
     """
-    if not text.isascii():
-        try:
-            raw = text.encode("utf-8")
-        except UnicodeEncodeError:
-            return unicodedata.normalize("NFC", _CONTROL.sub("", text))
-        if b"\xef\xbf\xbe" in raw or b"\xef\xbf\xbf" in raw:
-            return unicodedata.normalize("NFC", _CONTROL.sub("", text))
-    else:
-        raw = text.encode("ascii")
-    if len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
+    if not _clean_already(text):
         text = _CONTROL.sub("", text)
     return unicodedata.normalize("NFC", text)
+
+
+def _clean_already(text: str) -> bool:
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return (len(raw.translate(None, _CONTROL_BYTES)) == len(raw)
+            and b"\xef\xbf\xbe" not in raw and b"\xef\xbf\xbf" not in raw)
 
 
 def html_to_text(html: str, *, limit: int = MAX_TEXT) -> str:
@@ -182,7 +182,7 @@ def _tidy(text: str) -> str:
     elif any(ch in text for ch in _ODD_SPACE):  # every space left is inline: str.split folds it as the regex would
         lines = [" ".join(line.split()) for line in text.split("\n")]
     else:  # only plain spaces, folded by str.replace (in C), which a split into words costs three times
-        lines = [_fold_spaces(line) if "  " in line else line.strip(" ") for line in text.split("\n")]
+        lines = [_fold_spaces(line) for line in text.split("\n")]
     if "" in lines:
         lines = [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]
     return "\n".join(lines).strip("\n")

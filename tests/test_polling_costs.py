@@ -33,6 +33,13 @@ RSS = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Lab news</title
        b"<description>Nothing about people.</description></item></channel></rss>")
 
 
+def one_feed(url: str, db: Path, name: str | None = None) -> Settings:
+    """Settings for one feed served on 127.0.0.1, polled every minute, stored in ``db``."""
+    return Settings.model_validate({"storage": {"path": str(db)},
+                                    "polling": {"interval": "1m", "allow_private": ["127.0.0.1"]},
+                                    "feeds": [{"url": url, "name": name}]})
+
+
 def durable_status(db: Path, url: str) -> int | None:
     """The feed's last status as another connection sees it: only what is committed."""
     with sqlite3.connect(db) as other:
@@ -140,9 +147,7 @@ def test_a_304_poll_returns_before_its_bookkeeping_is_durable_and_it_becomes_dur
 ) -> None:
     url = feed_server.serve("/lab.xml", RSS)
     db = tmp_path / "tw.db"
-    settings = Settings.model_validate({"storage": {"path": str(db)},
-                                        "polling": {"interval": "1m", "allow_private": ["127.0.0.1"]},
-                                        "feeds": [{"url": url}]})
+    settings = one_feed(url, db)
 
     async def scenario() -> None:
         async with harness(settings) as h:
@@ -172,9 +177,7 @@ def test_a_feed_answering_304_again_and_again_is_polled_without_reading_its_row(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
     url = feed_server.serve("/lab.xml", RSS)
-    settings = Settings.model_validate({"storage": {"path": str(tmp_path / "tw.db")},
-                                        "polling": {"interval": "1m", "allow_private": ["127.0.0.1"]},
-                                        "feeds": [{"url": url}]})
+    settings = one_feed(url, tmp_path / "tw.db")
 
     async def scenario() -> None:
         async with harness(settings) as h:
@@ -190,8 +193,27 @@ def test_a_feed_answering_304_again_and_again_is_polled_without_reading_its_row(
             assert etags[0] is None and len(set(etags[1:])) == 1 and etags[1], "every 304 sent the ETag"
             row = await h.rt.run(feeds_db.get_feed, h.rt.store, url)
             assert row is not None and row.last_status == 304, "gathered bookkeeping is written before a read"
+            assert h.rt.quiet_feeds.take(url)[0] == row, "the row kept is the row the write left"
 
     run(scenario())
+
+
+def test_bookkeeping_still_gathered_when_the_runtime_closes_is_durable(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    url = feed_server.serve("/lab.xml", RSS)
+    db = tmp_path / "tw.db"
+    settings = one_feed(url, db)
+
+    async def scenario() -> None:
+        async with harness(settings) as h:
+            await h.rt.run(sync_feeds, h.rt)
+            assert (await poll_feed(h.rt, url)).status == 200
+            assert (await poll_feed(h.rt, url)).status == 304
+            assert durable_status(db, url) == 200, "the 304 is only gathered so far"
+
+    run(scenario())
+    assert durable_status(db, url) == 304, "closing wrote and committed it"
 
 
 def test_a_new_etag_on_a_304_an_error_or_a_config_change_are_seen_by_the_next_poll(
@@ -204,9 +226,7 @@ def test_a_new_etag_on_a_304_an_error_or_a_config_change_are_seen_by_the_next_po
         Reply(503),
         Reply(304, headers={"ETag": '"2"'}),
     ])
-    settings = Settings.model_validate({"storage": {"path": str(tmp_path / "tw.db")},
-                                        "polling": {"interval": "1m", "allow_private": ["127.0.0.1"]},
-                                        "feeds": [{"url": url, "name": "Lab"}]})
+    settings = one_feed(url, tmp_path / "tw.db", name="Lab")
 
     async def scenario() -> None:
         async with harness(settings) as h:

@@ -29,14 +29,7 @@ _END = ""  # the key that marks where a phrase ends in a trie node
 
 def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
     """One compiled pattern finding every phrase (lower case) with its word edges."""
-    trie: dict[str, Any] = {}
-    for phrase in phrases:
-        if not phrase:
-            continue
-        node = trie
-        for char in phrase:
-            node = node.setdefault(char, {})
-        node[_END] = _right_edge(phrase)
+    trie = _trie(phrases)
     if not trie:
         return re.compile(r"(?!x)x")
     return re.compile("|".join(_atom(c) + _left_edge(c) + _subtrie(trie[c]) for c in sorted(trie)))
@@ -57,20 +50,26 @@ def presence_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
     tries every position; ``finditer``'s matches would differ, as this one
     consumes the character before each phrase.
     """
-    trie: dict[str, Any] = {}
-    others: list[str] = []
-    for phrase in phrases:
-        if phrase and _LATIN_CHAR.match(phrase):
-            node = trie
-            for char in phrase:
-                node = node.setdefault(char, {})
-            node[_END] = _right_edge(phrase)
-        elif phrase:
-            others.append(phrase)
-    branches = [f"[^{LATIN}]" + _subtrie(trie)] if trie else []
+    phrases = [p for p in phrases if p]
+    latin = _trie(p for p in phrases if _LATIN_CHAR.match(p))
+    branches = [f"[^{LATIN}]" + _subtrie(latin)] if latin else []
+    others = [p for p in phrases if not _LATIN_CHAR.match(p)]
     if others:
         branches.append(phrase_pattern(others).pattern)
     return re.compile("|".join(branches)) if branches else re.compile(r"(?!x)x")
+
+
+def _trie(phrases: Iterable[str]) -> dict[str, Any]:
+    """Nested dicts by character; ``_END`` marks where a phrase ends, with its right edge."""
+    trie: dict[str, Any] = {}
+    for phrase in phrases:
+        if not phrase:
+            continue
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[_END] = _right_edge(phrase)
+    return trie
 
 
 def _subtrie(node: dict[str, Any]) -> str:
