@@ -195,7 +195,7 @@ class ArticleState:
     # one sentence --------------------------------------------------------------
 
     def _read(self, index: int, reading: Reading) -> None:
-        names = self._names_in(reading)
+        names = [n for n in self._names_in(reading) if not _reporter(n, reading)]
         movers = self._movers(reading, names)
         is_title = index == 0 and self.has_title
         if not reading.events:
@@ -429,3 +429,28 @@ def _count(text: str) -> int | None:
         if word in _NUMBER_WORDS:
             return _NUMBER_WORDS[word]
     return None
+
+
+_POSSESSIVE = ("'s ", "\u2019s ")
+_CLAUSE_END = re.compile(r"[.,;:!?\u3002\uff0c\uff1b]")
+
+
+def _reporter(name: Name, reading: Reading) -> bool:
+    """The journalist a sentence cites ("Bloomberg's Mark Gurman", "..., Mark Gurman reports."), not a mover.
+
+    A report cue ending right before the name with a possessive marks the
+    outlet's writer; one right after the name, with no move told in the rest
+    of its clause, marks a trailing attribution ("..., Mark Gurman reported on
+    Tuesday"). "X reportedly left OpenAI" keeps X: the clause tells the move.
+    """
+    text = reading.text
+    for cue in reading.cues:
+        if "report" not in cue.kinds:
+            continue
+        if cue.end <= name.start and text[cue.end : name.start] in _POSSESSIVE:
+            return True
+        if cue.start >= name.end and not text[name.end : cue.start].strip(" ,"):
+            end = _CLAUSE_END.search(text, cue.end)
+            clause_end = end.start() if end else len(text)
+            return not any(c.kinds & reading.events for c in reading.cues if cue.end <= c.start < clause_end)
+    return False

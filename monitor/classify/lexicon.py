@@ -67,6 +67,8 @@ class Lexicon:
     org_anaphor: re.Pattern[str] | None = None
     # ", who joined A from B in 2019,": a relative clause after a name, up to the next comma.
     relative: re.Pattern[str] | None = None
+    # "robotics start-up ", "an AI start-up called ": what may stand between a verb and an organisation's name.
+    org_intro: re.Pattern[str] | None = None
 
     def cues(self, text: str) -> list[Cue]:
         """Every cue in ``text``, leftmost-longest, in text order."""
@@ -125,6 +127,7 @@ def compile_lexicon(lang: str, data: Mapping[str, object], where: str = "<lexico
         to_suffixes=suffixes["to"],
         org_anaphor=_anaphor_pattern(_strings(data.get("anaphor_determiners")), _strings(data.get("anaphor_nouns"))),
         relative=_relative_pattern(_strings(data.get("relative_pronouns"))),
+        org_intro=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words"))),
     )
 
 
@@ -139,6 +142,17 @@ def _anaphor_pattern(determiners: Iterable[str], nouns: Iterable[str]) -> re.Pat
     return re.compile(
         rf"(?<![0-9A-Za-z\u00c0-\u024f])(?i:{det})(?:\s*|\s+[A-Z][\w.\-]*\s+)(?i:{noun})(?![0-9A-Za-z\u00c0-\u024f])"
     )
+
+
+def _intro_pattern(nouns: Iterable[str], naming: Iterable[str]) -> re.Pattern[str] | None:
+    """Up to five lower-case words ending in an organisation noun, perhaps "called", then a capital."""
+    heads = sorted({n.casefold() for n in nouns if n}, key=len, reverse=True)
+    if not heads:
+        return None
+    noun = "|".join(map(re.escape, heads))
+    names = "|".join(map(re.escape, sorted({w.casefold() for w in naming if w}, key=len, reverse=True)))
+    called = rf"(?:,?\s+(?i:{names}))?" if names else ""
+    return re.compile(rf"(?:(?:[a-z\d][\w\-]*|AI[\w\-]*)\s+){{0,5}}?(?i:{noun}){called},?\s+(?=[A-Z\d])")
 
 
 def _relative_pattern(pronouns: Iterable[str]) -> re.Pattern[str] | None:

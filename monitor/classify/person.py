@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from monitor.classify.names import Name
 from monitor.classify.orgs import OrgSpan
-from monitor.classify.sentence import AFF, FROM, NEW, TO, Reading
+from monitor.classify.sentence import AFF, FROM, NEW, TO, Reading, in_aside
 
 
 @dataclass(slots=True)
@@ -59,12 +59,12 @@ def near(name: Name, span: OrgSpan, reading: Reading, side: str = AFF,
     people = names if names is not None else reading.names
     if len({n.text for n in people}) <= 1:
         return True
-    owner = owner_of(span, people, side)
+    owner = owner_of(span, people, side, reading)
     return owner is not None and owner.text == name.text
 
 
-def owner_of(span: OrgSpan, people: list[Name], side: str) -> Name | None:
-    before = [n for n in people if n.end <= span.start]
+def owner_of(span: OrgSpan, people: list[Name], side: str, reading: Reading) -> Name | None:
+    before = [n for n in people if n.end <= span.start and not in_aside(n, reading, span.start)]
     after = [n for n in people if n.start >= span.end]
     if side in (FROM, TO, NEW) and before:
         return before[-1]
@@ -94,7 +94,7 @@ def _direct(name: Name, reading: Reading, names: list[Name]) -> frozenset[str]:
         kinds = cue.kinds & reading.events
         if not kinds:
             continue
-        before = [n for n in names if n.end <= cue.start]
+        before = [n for n in names if n.end <= cue.start and not in_aside(n, reading, cue.start)]
         after = [n for n in names if n.start >= cue.end]
         owner: Name | None
         if kinds & _OF_OTHERS and after:

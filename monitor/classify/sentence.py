@@ -44,6 +44,8 @@ class Reading:
     names: list[Name]
     labels: list[Label] = field(default_factory=list)
     kinds: frozenset[str] = frozenset()
+    # ", who built the stack behind Le Chat,": clauses about a person, whose names are not the subject.
+    asides: tuple[tuple[int, int], ...] = ()
     status: str = ""  # set once by scoring.sentence_status, which is asked often
     events: frozenset[str] = field(init=False)  # the move kinds among ``kinds``, asked for often
 
@@ -66,8 +68,10 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
     """
     if cues is None:
         cues = lexicon.cues(text)
+    asides: tuple[tuple[int, int], ...] = ()
     if lexicon.relative is not None and "," in text:
-        cues = _background_clauses(text, cues, lexicon.relative)
+        asides = tuple((m.start(), m.end()) for m in lexicon.relative.finditer(text))
+        cues = _background_clauses(cues, asides)
     if orgs is None:
         orgs = finder.find(text)
     if orgs and any("confirm" in c.kinds for c in cues):
@@ -80,8 +84,8 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
     names = find_names(text, lang, taken, lexicon.not_name | not_names)
     names = [n for n in names if not _inside_cue(n, cues)]
     kinds = frozenset(k for c in cues for k in c.kinds)
-    reading = Reading(text, lang, cues, orgs, names, kinds=kinds)
-    _guess_unknown_orgs(reading, finder)
+    reading = Reading(text, lang, cues, orgs, names, kinds=kinds, asides=asides)
+    _guess_unknown_orgs(reading, finder, lexicon.org_intro)
     reading.labels = _label(reading, lexicon)
     return reading
 
@@ -89,14 +93,13 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
 _CLAUSE_BG = frozenset({"join", "return", "hire"})
 
 
-def _background_clauses(text: str, cues: list[Cue], relative: re.Pattern[str]) -> list[Cue]:
+def _background_clauses(cues: list[Cue], clauses: tuple[tuple[int, int], ...]) -> list[Cue]:
     """", who joined A from B in 2012, is retiring": the clause says where the person is, not the news.
 
     When the sentence tells a move outside a relative clause, a join inside
     it marks the person's current organisation (background) and its "from"
     an earlier employer, which is not the side left now.
     """
-    clauses = [(m.start(), m.end()) for m in relative.finditer(text)]
     if not clauses:
         return cues
 
@@ -128,6 +131,11 @@ def _resolve_anaphors(text: str, orgs: list[OrgSpan], pattern: re.Pattern[str],
     return sorted(out, key=lambda o: o.start) if len(out) != len(orgs) else orgs
 
 
+def in_aside(name: Name, reading: Reading, before: int) -> bool:
+    """Whether the name sits in a relative clause that closes before ``before``: not that verb's subject."""
+    return any(s < name.start and name.end <= e <= before for s, e in reading.asides)
+
+
 def _inside_cue(name: Name, cues: list[Cue]) -> bool:
     """A "name" that is really a cue phrase, such as a capitalised headline verb."""
     return any(c.start <= name.start and name.end <= c.end for c in cues)
@@ -139,8 +147,12 @@ _ENDS_AFTER = frozenset({"leave", "join", "from", "background"})  # cues past wh
 _NO_GUESS = frozenset({"stopover", "negation"})
 
 
-def _guess_unknown_orgs(reading: Reading, finder: OrgFinder) -> None:
-    """Organisations missing from the catalog, taken where the grammar demands one."""
+def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[str] | None) -> None:
+    """Organisations missing from the catalog, taken where the grammar demands one.
+
+    "to start Kinetic Foundry", and past a description: "to found robotics
+    start-up Kinetic Foundry", "an AI start-up called Tessellate".
+    """
     after = [c for c in reading.cues if c.kinds & _GUESS_AFTER and not c.kinds & _NO_GUESS]
     if not after or _CJK.search(reading.text[:40]) or _title_case(reading.text):
         return
@@ -149,9 +161,12 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder) -> None:
         pos = cue.end
         while pos < len(reading.text) and reading.text[pos] == " ":
             pos += 1
+        described = intro.match(reading.text, pos) if intro is not None else None
+        if described is not None:
+            pos = described.end()
         if any(o.start <= pos < o.end + 2 for o in reading.orgs):
             continue
-        if "found" not in cue.kinds and any(n.start == pos for n in reading.names):
+        if "found" not in cue.kinds and described is None and any(n.start == pos for n in reading.names):
             continue
         guess = finder.guess_after(reading.text, pos)
         if guess is None or len(guess.surface) < 3:
