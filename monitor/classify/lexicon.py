@@ -69,6 +69,8 @@ class Lexicon:
     relative: re.Pattern[str] | None = None
     # "robotics start-up ", "an AI start-up called ": what may stand between a verb and an organisation's name.
     org_intro: re.Pattern[str] | None = None
+    # "start-up ", "company called ": the noun right before an organisation's name, wherever it stands.
+    org_named: re.Pattern[str] | None = None
 
     def cues(self, text: str) -> list[Cue]:
         """Every cue in ``text``, leftmost-longest, in text order."""
@@ -128,6 +130,7 @@ def compile_lexicon(lang: str, data: Mapping[str, object], where: str = "<lexico
         org_anaphor=_anaphor_pattern(_strings(data.get("anaphor_determiners")), _strings(data.get("anaphor_nouns"))),
         relative=_relative_pattern(_strings(data.get("relative_pronouns"))),
         org_intro=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words"))),
+        org_named=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words")), words=0),
     )
 
 
@@ -144,15 +147,16 @@ def _anaphor_pattern(determiners: Iterable[str], nouns: Iterable[str]) -> re.Pat
     )
 
 
-def _intro_pattern(nouns: Iterable[str], naming: Iterable[str]) -> re.Pattern[str] | None:
-    """Up to five lower-case words ending in an organisation noun, perhaps "called", then a capital."""
+def _intro_pattern(nouns: Iterable[str], naming: Iterable[str], words: int = 5) -> re.Pattern[str] | None:
+    """Up to ``words`` lower-case words ending in an organisation noun, perhaps "called", then a capital."""
     heads = sorted({n.casefold() for n in nouns if n}, key=len, reverse=True)
     if not heads:
         return None
     noun = "|".join(map(re.escape, heads))
     names = "|".join(map(re.escape, sorted({w.casefold() for w in naming if w}, key=len, reverse=True)))
     called = rf"(?:,?\s+(?i:{names}))?" if names else ""
-    return re.compile(rf"(?:(?:[a-z\d][\w\-]*|AI[\w\-]*)\s+){{0,5}}?(?i:{noun}){called},?\s+(?=[A-Z\d])")
+    lead = rf"(?:(?:[a-z\d][\w\-]*|AI[\w\-]*)\s+){{0,{words}}}?" if words else r"(?<![\w\-])"
+    return re.compile(rf"{lead}(?i:{noun}){called},?\s+(?=[A-Z\d])")
 
 
 def _relative_pattern(pronouns: Iterable[str]) -> re.Pattern[str] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from monitor.classify.names import Name
 from monitor.classify.orgs import OrgSpan
@@ -98,8 +99,11 @@ def _direct(name: Name, reading: Reading, names: list[Name]) -> frozenset[str]:
         after = [n for n in names if n.start >= cue.end]
         owner: Name | None
         if kinds & _OF_OTHERS and after:
-            owner = after[0]
-        elif before:
+            # "hired chief executive A and chief technology officer B": every object listed.
+            if any(n.text == name.text for n in _listed(after, reading.text)):
+                out |= kinds
+            continue
+        if before:
             owner = before[-1]
         else:
             owner = after[0] if after else None
@@ -110,6 +114,16 @@ def _direct(name: Name, reading: Reading, names: list[Name]) -> frozenset[str]:
         if other.text == name.text and _COORD.fullmatch(reading.text[other.end : names[i + 1].start]):
             out |= _direct(names[i + 1], reading, names)
     return frozenset(out)
+
+
+def _listed(names: list[Name], text: str) -> list[Name]:
+    """The first name and those joined to it by "and", a comma or "、", titles allowed between."""
+    out = names[:1]
+    for prev, name in pairwise(names):
+        if not _COORD.fullmatch(text[prev.end : name.start]):
+            break
+        out.append(name)
+    return out
 
 
 _LIST_BREAK = re.compile(r",|;|\band\b|\bet\b|\bdan\b|\bund\b|\by\b|、|，")

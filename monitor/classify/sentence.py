@@ -20,7 +20,7 @@ from monitor.classify.lexicon import EVENT_KINDS, Cue, Lexicon
 from monitor.classify.names import Name, find_names
 from monitor.classify.orgs import OrgFinder, OrgSpan
 
-FROM, TO, BG, AFF, NEW, STOP = "from", "to", "bg", "aff", "new", "stop"
+FROM, TO, BG, AFF, NEW, STOP, SAY = "from", "to", "bg", "aff", "new", "stop", "say"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 _SUBJECT_PARTICLE = ("이 ", "가 ", "은 ", "는 ", "が", "は")
 
@@ -78,14 +78,18 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
         # "said on LinkedIn", "wrote on X": the channel of an announcement, not an employer.
         orgs = [o for o in orgs if not any("confirm" in c.kinds and c.start <= o.start and o.end <= c.end
                                            for c in cues)]
-    if lexicon.org_anaphor is not None and (orgs or antecedent is not None):
-        orgs = _resolve_anaphors(text, orgs, lexicon.org_anaphor, antecedent)
     taken = [(o.start, o.end) for o in orgs]
     names = find_names(text, lang, taken, lexicon.not_name | not_names)
     names = [n for n in names if not _inside_cue(n, cues)]
     kinds = frozenset(k for c in cues for k in c.kinds)
     reading = Reading(text, lang, cues, orgs, names, kinds=kinds, asides=asides)
-    _guess_unknown_orgs(reading, finder, lexicon.org_intro)
+    _guess_unknown_orgs(reading, finder, lexicon.org_intro, lexicon.org_named)
+    if lexicon.org_anaphor is not None and (reading.orgs or antecedent is not None):
+        # After the guesses: "the start-up's technology" may stand for a start-up the catalog lacks.
+        resolved = _resolve_anaphors(text, reading.orgs, lexicon.org_anaphor, antecedent)
+        if resolved is not reading.orgs:
+            reading.orgs = resolved
+            reading.names = [n for n in reading.names if not any(o.start < n.end and n.start < o.end for o in resolved)]
     reading.labels = _label(reading, lexicon)
     return reading
 
@@ -147,26 +151,32 @@ _ENDS_AFTER = frozenset({"leave", "join", "from", "background"})  # cues past wh
 _NO_GUESS = frozenset({"stopover", "negation"})
 
 
-def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[str] | None) -> None:
+def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[str] | None,
+                       named: re.Pattern[str] | None) -> None:
     """Organisations missing from the catalog, taken where the grammar demands one.
 
     "to start Kinetic Foundry", and past a description: "to found robotics
-    start-up Kinetic Foundry", "an AI start-up called Tessellate".
+    start-up Kinetic Foundry", "an AI start-up called Tessellate"; in a
+    sentence that tells a move, any name an organisation noun introduces
+    ("the co-founders of agent start-up Lattice Labs").
     """
     after = [c for c in reading.cues if c.kinds & _GUESS_AFTER and not c.kinds & _NO_GUESS]
-    if not after or _CJK.search(reading.text[:40]) or _title_case(reading.text):
+    if not (after or reading.events) or _CJK.search(reading.text[:40]) or _title_case(reading.text):
         return
-    added = []
+    starts: list[tuple[int, bool]] = []  # where a name may stand, and whether a description says it is one
     for cue in after:
         pos = cue.end
         while pos < len(reading.text) and reading.text[pos] == " ":
             pos += 1
         described = intro.match(reading.text, pos) if intro is not None else None
-        if described is not None:
-            pos = described.end()
-        if any(o.start <= pos < o.end + 2 for o in reading.orgs):
+        starts.append((described.end() if described else pos, described is not None or "found" in cue.kinds))
+    if named is not None and reading.events:
+        starts += [(m.end(), True) for m in named.finditer(reading.text)]
+    added: list[OrgSpan] = []
+    for pos, described in starts:
+        if any(o.start <= pos < o.end + 2 for o in [*reading.orgs, *added]):
             continue
-        if "found" not in cue.kinds and described is None and any(n.start == pos for n in reading.names):
+        if not described and any(n.start == pos for n in reading.names):
             continue
         guess = finder.guess_after(reading.text, pos)
         if guess is None or len(guess.surface) < 3:
@@ -207,6 +217,8 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
             if c.start - org.end <= 12 and not (i + 1 < len(orgs) and orgs[i + 1].start - c.end <= 30)
         ):
             side = (STOP, 0.0)
+        if side is None and _speaks(text, org, after):
+            side = (SAY, 0.0)
         if side is None and sov:
             side = _sov_side(text, org, after, lexicon)
         if side is None:
@@ -214,7 +226,20 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
         if side is None and not sov:
             side = _side_after(text, org, after)
         labels.append(Label(org, *(side or (AFF, 1.0))))
-    return labels
+    joined = {lb.span.root_id for lb in labels if lb.side in (TO, NEW)}
+    return [Label(lb.span, AFF, 1.0) if lb.side == SAY and lb.span.root_id not in joined else lb for lb in labels]
+
+
+def _speaks(text: str, org: OrgSpan, after: list[Cue]) -> bool:
+    """"X has joined Y, the start-up said": the organisation joined tells the news; it is not X's affiliation.
+
+    Only a trailing attribution, after a comma: "OpenAI said it hired X" is
+    left to the other rules. A speaker that is not the side joined stays an
+    affiliation ("X is leaving, OpenAI confirmed").
+    """
+    if not after or not after[0].kinds & {"speech", "confirm"} or after[0].kinds & EVENT_KINDS:
+        return False
+    return not text[org.end : after[0].start].strip() and text[: org.start].rstrip().endswith(",")
 
 
 def _side_before(before: list[Cue], first_leave: int | None) -> tuple[str, float] | None:
