@@ -168,15 +168,15 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
         pos = cue.end
         while pos < len(reading.text) and reading.text[pos] == " ":
             pos += 1
-        described = intro.match(reading.text, pos) if intro is not None else None
-        starts.append((described.end() if described else pos, described is not None or "found" in cue.kinds))
+        description = intro.match(reading.text, pos) if intro is not None else None
+        starts.append((description.end() if description else pos, bool(description) or "found" in cue.kinds))
     if named is not None and reading.events:
         starts += [(m.end(), True) for m in named.finditer(reading.text)]
     added: list[OrgSpan] = []
-    for pos, described in starts:
+    for pos, named_here in starts:
         if any(o.start <= pos < o.end + 2 for o in [*reading.orgs, *added]):
             continue
-        if not described and any(n.start == pos for n in reading.names):
+        if not named_here and any(n.start == pos for n in reading.names):
             continue
         guess = finder.guess_after(reading.text, pos)
         if guess is None or len(guess.surface) < 3:
