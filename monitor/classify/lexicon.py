@@ -71,6 +71,10 @@ class Lexicon:
     org_intro: re.Pattern[str] | None = None
     # "start-up ", "company called ": the noun right before an organisation's name, wherever it stands.
     org_named: re.Pattern[str] | None = None
+    # "de", "von": words of "from" that also mean "of" ("el laboratorio de superinteligencia de Meta").
+    of_words: frozenset[str] = frozenset()
+    # "laboratorio", "start-up": nouns that name an organisation ("org_nouns" and "anaphor_nouns").
+    org_nouns: frozenset[str] = frozenset()
 
     def cues(self, text: str) -> list[Cue]:
         """Every cue in ``text``, leftmost-longest, in text order."""
@@ -130,6 +134,8 @@ def compile_lexicon(lang: str, data: Mapping[str, object], where: str = "<lexico
         org_anaphor=_anaphor_pattern(_strings(data.get("anaphor_determiners")), _strings(data.get("anaphor_nouns"))),
         relative=_relative_pattern(_strings(data.get("relative_pronouns"))),
         org_intro=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words"))),
+        of_words=frozenset(w.casefold() for w in _strings(data.get("of_words"))),
+        org_nouns=frozenset(w.casefold() for key in ("org_nouns", "anaphor_nouns") for w in _strings(data.get(key))),
         org_named=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words")), words=0),
     )
 

@@ -213,7 +213,8 @@ def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozense
         while run and run[-1][2].casefold() in _PARTICLES:
             run.pop()
         words = [w for _, _, w in run]
-        if 2 <= len(words) <= 4 and not all(len(w) <= 2 for w in words):
+        core = sum(1 for w in words if w.casefold() not in _PARTICLES)  # "Álvaro Jiménez de la Fuente": three
+        if 2 <= core <= 4 and len(words) <= 6 and not all(len(w) <= 2 for w in words):
             start, end = run[0][0], run[-1][1]
             out.append(Name(" ".join(words), start, end, "latin", nick))
         run, nick = [], None

@@ -86,7 +86,7 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
     _guess_unknown_orgs(reading, finder, lexicon.org_intro, lexicon.org_named)
     if lexicon.org_anaphor is not None and (reading.orgs or antecedent is not None):
         # After the guesses: "the start-up's technology" may stand for a start-up the catalog lacks.
-        resolved = _resolve_anaphors(text, reading.orgs, lexicon.org_anaphor, antecedent)
+        resolved = _resolve_anaphors(text, reading.orgs, lexicon.org_anaphor, antecedent, lexicon.of_words)
         if resolved is not reading.orgs:
             reading.orgs = resolved
             reading.names = [n for n in reading.names if not any(o.start < n.end and n.start < o.end for o in resolved)]
@@ -123,11 +123,13 @@ def _background_clauses(cues: list[Cue], clauses: tuple[tuple[int, int], ...]) -
 
 
 def _resolve_anaphors(text: str, orgs: list[OrgSpan], pattern: re.Pattern[str],
-                      antecedent: OrgSpan | None) -> list[OrgSpan]:
+                      antecedent: OrgSpan | None, of_words: frozenset[str] = frozenset()) -> list[OrgSpan]:
     out = list(orgs)
     for m in pattern.finditer(text):
         if any(o.start < m.end() + 2 and m.start() < o.end for o in orgs):
             continue  # "the start-up 01.AI": the name itself is there
+        if of_words and _described_org_follows(text, m.end(), orgs, of_words):
+            continue  # "el laboratorio de superinteligencia de Meta": Meta's lab, not one named before
         earlier = [o for o in orgs if o.end <= m.start()]
         ref = earlier[-1] if earlier else antecedent
         if ref is not None:
@@ -138,6 +140,15 @@ def _resolve_anaphors(text: str, orgs: list[OrgSpan], pattern: re.Pattern[str],
 def in_aside(name: Name, reading: Reading, before: int) -> bool:
     """Whether the name sits in a relative clause that closes before ``before``: not that verb's subject."""
     return any(s < name.start and name.end <= e <= before for s, e in reading.asides)
+
+
+def _described_org_follows(text: str, end: int, orgs: list[OrgSpan], of_words: frozenset[str]) -> bool:
+    """Whether "of" ("de", "von") follows and, within a few words and no comma, an organisation."""
+    words = text[end : end + 4].split()
+    if not words or words[0].casefold() not in of_words:
+        return False
+    nxt = next((o for o in orgs if o.start >= end), None)
+    return nxt is not None and nxt.start - end <= 40 and not any(p in text[end : nxt.start] for p in ",;")
 
 
 def _inside_cue(name: Name, cues: list[Cue]) -> bool:
@@ -221,6 +232,10 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
             side = (SAY, 0.0)
         if side is None and sov:
             side = _sov_side(text, org, after, lexicon)
+        if side is None and sov and i == 0 and _first_org_hires(text, org, cues):
+            side = (TO, 3.0)
+        if side is None and before and _of_the_joined(reading, before[-1], org, lexicon):
+            side = (TO, 2.5)
         if side is None:
             side = _side_before(before, first_leave)
         if side is None and not sov:
@@ -240,6 +255,26 @@ def _speaks(text: str, org: OrgSpan, after: list[Cue]) -> bool:
     if not after or not after[0].kinds & {"speech", "confirm"} or after[0].kinds & EVENT_KINDS:
         return False
     return not text[org.end : after[0].start].strip() and text[: org.start].rstrip().endswith(",")
+
+
+def _of_the_joined(reading: Reading, cue: Cue, org: OrgSpan, lexicon: Lexicon) -> bool:
+    """"ficha por el laboratorio de superinteligencia de Meta": this "de" means "of", in what is joined.
+
+    True when the cue right before the organisation is an "of" word, and what
+    the clause's joining verb takes, a few words with no other organisation,
+    is an organisation noun ("laboratorio"), not people ("créateurs de Llama").
+    """
+    if cue.text.casefold() not in lexicon.of_words or cue.end + 2 < org.start:
+        return False
+    verb = max((c for c in reading.cues if c.end <= cue.start and c.kinds & {"join", "return"}),
+               key=lambda c: c.end, default=None)
+    if verb is None:
+        return False
+    between = reading.text[verb.end : cue.start]
+    words = between.casefold().split()
+    return (len(words) <= 6 and not any(p in between for p in ",;")
+            and any(w.strip("'’") in lexicon.org_nouns or w.split("-")[-1] in lexicon.org_nouns for w in words)
+            and not any(verb.end <= o.start and o.end <= cue.start for o in reading.orgs))
 
 
 def _side_before(before: list[Cue], first_leave: int | None) -> tuple[str, float] | None:
@@ -277,6 +312,17 @@ def _side_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] 
         if k & _ENDS_AFTER:
             return None
     return None
+
+
+def _first_org_hires(text: str, org: OrgSpan, cues: list[Cue]) -> bool:
+    """"오픈AI가 … 최지우를 영입", "OpenAI Japan、…を起用": the sentence's first organisation, as its subject, hires.
+
+    A subject particle marks it, or, opening a headline, a comma.
+    """
+    rest = text[org.end : org.end + 2]
+    if not (rest.startswith(_SUBJECT_PARTICLE) or (org.start == 0 and rest[:1] in ("、", ",", "，"))):
+        return False
+    return any(c.kinds & {"hire", "appoint"} for c in cues if c.start > org.end)
 
 
 def _sov_side(text: str, org: OrgSpan, after: list[Cue], lexicon: Lexicon) -> tuple[str, float] | None:
