@@ -13,7 +13,7 @@ import re
 
 from monitor.classify.lexicon import Cue, Lexicon
 from monitor.classify.names import Name, aliases
-from monitor.classify.person import Person, after_return, near, own_events
+from monitor.classify.person import Person, after_return, joined_by_another, near, own_events
 from monitor.classify.roles import role_of
 from monitor.classify.scoring import sentence_status
 from monitor.classify.sentence import AFF, BG, FROM, NEW, STOP, TO, Reading
@@ -362,6 +362,8 @@ class ArticleState:
                 person.add(FROM, label.span, weight if mine else weight * 0.7)
             elif label.side == TO:
                 if "return" in reading.events and label.weight < 3:
+                    continue
+                if not mine and name is not None and joined_by_another(name, label.span, reading, names):
                     continue
                 person.add(TO, label.span, weight if mine else weight * 0.7)
             elif label.side == NEW:

@@ -199,6 +199,12 @@ _LATIN_TOKEN = re.compile(
 _PARTICLES = {"de", "van", "von", "der", "den", "da", "di", "du", "le", "la", "bin", "al", "del", "dos", "ter"}
 
 
+# Capitalised words that end an organisation's name: the words before them are no person.
+_ORG_HEADS = frozenset({"Team", "Lab", "Labs", "Group", "Inc", "Inc.", "Institute", "University", "Academy",
+                        "Holdings", "Platforms", "Ventures", "Capital", "Partners", "Foundation", "Technologies",
+                        "Systems", "Robotics", "Corp", "Corp.", "Ltd", "Ltd.", "LLC", "GmbH", "AG", "SA", "SAS"})
+
+
 def _is_cap(word: str) -> bool:
     return (word[:1].isupper() and not word.isupper()) or (len(word) == 2 and word[1] == "." and word[0].isupper())
 
@@ -247,6 +253,10 @@ def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozense
             and word.rstrip(".") not in not_name
             and (_is_cap(word) or (run and word.casefold() in _PARTICLES))
         )
+        if word in _ORG_HEADS:
+            ok = False
+            if run and not sentence[last_end:start].strip():
+                run, nick = [], None  # "its Frontier Red Team", "Halyard Ventures": an organisation's name
         if run and (not ok or sentence[last_end:start].strip() not in ("", "-")):
             if len(run) > 1:
                 flush()

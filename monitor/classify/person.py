@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from monitor.classify.lexicon import Cue
 from monitor.classify.names import Name
 from monitor.classify.orgs import OrgSpan
 from monitor.classify.sentence import AFF, FROM, NEW, TO, Reading, in_aside
@@ -80,6 +81,31 @@ def owner_of(span: OrgSpan, people: list[Name], side: str, reading: Reading) -> 
 
 
 _OF_OTHERS = frozenset({"hire", "appoint", "lose"})  # moves told of someone else: the object moves
+
+
+def joined_by_another(name: Name, span: OrgSpan, reading: Reading, names: list[Name]) -> bool:
+    """"A has joined Mistral AI, B has gone to Google, and C has left": Mistral is A's, not C's.
+
+    True when another person, with a verb of their own, joins the
+    organisation, and this person has a verb of their own too. Names that
+    share one verb ("A and B left OpenAI for Anthropic") share its objects.
+    """
+    owner = owner_of(span, names, TO, reading)
+    if owner is None or owner.text == name.text:
+        return False
+    mine, theirs = _own_verb(name, reading, names), _own_verb(owner, reading, names)
+    return mine is not None and theirs is not None and mine is not theirs
+
+
+def _own_verb(name: Name, reading: Reading, names: list[Name]) -> Cue | None:
+    """The first move verb after the name whose subject it is (the nearest name before the verb)."""
+    for cue in reading.cues:
+        if cue.start < name.end or not cue.kinds & reading.events or cue.kinds & _OF_OTHERS:
+            continue
+        before = [n for n in names if n.end <= cue.start and not in_aside(n, reading, cue.start)]
+        if before and before[-1].text == name.text:
+            return cue
+    return None
 
 
 def own_events(name: Name | None, reading: Reading, names: list[Name]) -> frozenset[str]:
