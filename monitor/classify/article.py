@@ -203,6 +203,8 @@ class ArticleState:
             self._cofounders(reading, names)
             for name in names:
                 person = self._person(name)
+                if reading.has("internal"):
+                    person.internal = True  # "Anthropic promotes X to chief product officer"
                 for label in reading.labels:
                     if label.side == BG and near(name, label.span, reading):
                         person.add(FROM, label.span, label.weight * 0.8)
@@ -217,7 +219,7 @@ class ArticleState:
             first_event = min(c.start for c in reading.cues if c.kinds & reading.events)
             if pronoun is not None and pronoun.start <= first_event and self.last is not None:
                 targets = [(self.last, None)]
-            elif reading.has("group") and not negated:
+            elif reading.has("group") and not negated and not reading.has("plan"):
                 group = self._group(reading, is_title)
                 if group is not None:
                     targets = [(group, None)]

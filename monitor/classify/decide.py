@@ -108,6 +108,8 @@ def _move(art: ArticleState, person: Person, defaults: dict[str, OrgSpan | None]
     if from_span is None and to_span is None:
         return None
     events = person.events
+    if not person.sides[NEW] and not events & {"leave", "lose"}:
+        events = events - {"found"}  # "who led the team since its launch": nothing founded, nothing left
     if not events - {"found"}:
         return None
     if to_span is None and not (events & {"leave", "lose", "found"}):
@@ -116,6 +118,8 @@ def _move(art: ArticleState, person: Person, defaults: dict[str, OrgSpan | None]
         return None
     if events <= {"appoint", "hire"} and (from_span is None or to_span is None):
         return None  # naming someone without saying where they came from: internal
+    if person.name is None and events <= {"appoint", "hire", "found"} and from_span is None:
+        return None  # "plans to hire 200 engineers": recruiting, with no one taken from anywhere
     if from_span is not None and to_span is not None and from_span.root_id == to_span.root_id:
         return None
     if person.internal and (from_span is None or to_span is None):
