@@ -36,18 +36,25 @@ def moves(art: ArticleState) -> list[Move]:
             out.append(move)
             pair = (_root_key(move.from_parent), _root_key(move.to_parent))
             pairs[pair] = pairs.get(pair, 0) + 1
-    for group in art.groups.values():
-        if not group.events:
-            continue
-        move = _move(art, group, defaults, chosen)
-        if move is None:
-            continue
+    told: list[tuple[str, str]] = []
+    group_moves = [(g, m) for g in art.groups.values() if g.events and (m := _move(art, g, defaults, chosen))]
+    # The fullest telling of a group first: the one that names both sides stands for the others.
+    group_moves.sort(key=lambda gm: (gm[1].from_parent is None) + (gm[1].to_parent is None))
+    for group, move in group_moves:
         pair = (_root_key(move.from_parent), _root_key(move.to_parent))
         same = sum(n for (f, t), n in pairs.items() if f == pair[0] or (t and t == pair[1]))
         if same and (group.count or 0) <= same:
             continue
+        if any(_same_group(pair, other) for other in told):
+            continue  # "a dozen engineers defected to OpenAI ... The group will join OpenAI's devices team"
+        told.append(pair)
         out.append(move)
     return out
+
+
+def _same_group(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Two group moves that agree on every side both name: one group, told twice."""
+    return all(x == y or not x or not y for x, y in zip(a, b, strict=True)) and any(a) and any(b)
 
 
 def _defaults(art: ArticleState) -> dict[str, OrgSpan | None]:
