@@ -83,7 +83,7 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
     names = [n for n in names if not _inside_cue(n, cues)]
     kinds = frozenset(k for c in cues for k in c.kinds)
     reading = Reading(text, lang, cues, orgs, names, kinds=kinds, asides=asides)
-    _guess_unknown_orgs(reading, finder, lexicon.org_intro, lexicon.org_named)
+    _guess_unknown_orgs(reading, finder, lexicon.org_intro, lexicon.org_named, lexicon.not_name | not_names)
     if lexicon.org_anaphor is not None and (reading.orgs or antecedent is not None):
         # After the guesses: "the start-up's technology" may stand for a start-up the catalog lacks.
         resolved = _resolve_anaphors(text, reading.orgs, lexicon.org_anaphor, antecedent, lexicon.of_words)
@@ -163,7 +163,7 @@ _NO_GUESS = frozenset({"stopover", "negation"})
 
 
 def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[str] | None,
-                       named: re.Pattern[str] | None) -> None:
+                       named: re.Pattern[str] | None, not_name: frozenset[str]) -> None:
     """Organisations missing from the catalog, taken where the grammar demands one.
 
     "to start Kinetic Foundry", and past a description: "to found robotics
@@ -190,8 +190,8 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
         if not named_here and any(n.start == pos for n in reading.names):
             continue
         guess = finder.guess_after(reading.text, pos)
-        if guess is None or len(guess.surface) < 3:
-            continue
+        if guess is None or len(guess.surface) < 3 or all(w in not_name for w in guess.surface.split()):
+            continue  # "moving back to Japan": a place, not an employer
         if reading.text.startswith(("'s", "'"), guess.end) or "-" in guess.surface:
             continue  # "Musk's xAI": the organisation is what follows
         added.append(guess)
