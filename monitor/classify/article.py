@@ -26,10 +26,13 @@ _OF_OTHERS = frozenset({"hire", "appoint", "lose"})  # moves told of someone els
 _SPEAKS_OR_HIRES = frozenset({"speech", "hire", "appoint"})
 # The check on the left sits after the first letter, so that ``re`` skips by a character set.
 _LOWER_WORDS = re.compile(r"[a-z\u00df-\u00f6\u00f8-\u00ff](?<![\w'\-].)[\w'\-]*")
-_NUMBER = re.compile(r"\b(\d+)\b")
+_NUMBER = re.compile(r"(?<![\d.,])(\d{1,4})(?![\d.,]\d)")
+_CJK_COUNT = re.compile(r"([一二两三四五六七八九十几数]+)(?:多|余|餘)?(?:名|位|人|명)")
+_CJK_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "zwei": 2, "drei": 3, "vier": 4,
-                 "deux": 2, "trois": 3, "quatre": 4, "dos": 2, "tres": 3, "cuatro": 4, "dozen": 12}
+                 "deux": 2, "trois": 3, "quatre": 4, "dos": 2, "tres": 3, "cuatro": 4, "dozen": 12,
+                 "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "dozens": 24}
 
 
 class ArticleState:
@@ -426,9 +429,14 @@ def _whole_word(text: str, start: int, end: int) -> bool:
 
 
 def _count(text: str) -> int | None:
-    m = _NUMBER.search(text)
+    """How many people a group sentence speaks of: "11 researchers", "eleven", "约十名", "十数人"; not "in 2024"."""
+    for m in _NUMBER.finditer(text):
+        digits = m.group(1)
+        if not (len(digits) == 4 and 1900 <= int(digits) <= 2100):
+            return int(digits)
+    m = _CJK_COUNT.search(text)
     if m:
-        return int(m.group(1))
+        return _cjk_number(m.group(1))
     for word in _WORDS.findall(text.casefold()):
         if word in _NUMBER_WORDS:
             return _NUMBER_WORDS[word]
@@ -458,3 +466,12 @@ def _reporter(name: Name, reading: Reading) -> bool:
             clause_end = end.start() if end else len(text)
             return not any(c.kinds & reading.events for c in reading.cues if cue.end <= c.start < clause_end)
     return False
+
+
+def _cjk_number(numeral: str) -> int | None:
+    """"十" 10, "二十" 20, "十五" 15, "十几"/"十数" about 10, "数十"/"几十" about 20, "三" 3."""
+    if "十" not in numeral:
+        return _CJK_DIGITS.get(numeral[-1])
+    tens, _, ones = numeral.partition("十")
+    value = 10 * (_CJK_DIGITS.get(tens, 2 if tens in ("几", "数") else 1) if tens else 1)
+    return value + _CJK_DIGITS.get(ones, 0)
