@@ -434,9 +434,9 @@ def _count(text: str) -> int | None:
         digits = m.group(1)
         if not (len(digits) == 4 and 1900 <= int(digits) <= 2100):
             return int(digits)
-    m = _CJK_COUNT.search(text)
-    if m:
-        return _cjk_number(m.group(1))
+    cjk = _CJK_COUNT.search(text)
+    if cjk:
+        return _cjk_number(cjk.group(1))
     for word in _WORDS.findall(text.casefold()):
         if word in _NUMBER_WORDS:
             return _NUMBER_WORDS[word]
