@@ -58,9 +58,9 @@ class ArticleState:
         self._filter_common_words()
         self._trim_sentence_openers()
         self._surname_index = self._index_surnames()
-        # Chinese names found anywhere: found again wherever the article repeats them, even where
+        # Chinese and Korean names found anywhere: found again wherever the article repeats them, even where
         # the characters around them would not mark a name ("批准林俊旸的辞职").
-        self._han_names = {n.text for r in readings for n in r.names if n.script == "han"}
+        self._han_names = {n.text: n.script for r in readings for n in r.names if n.script in ("han", "ko")}
         self.last: Person | None = None
         for index, reading in enumerate(readings):
             self._read(index, reading)
@@ -190,7 +190,7 @@ class ArticleState:
         spans = [(n.start, n.end) for n in names] + [(o.start, o.end) for o in reading.orgs]
         for start, end, full in found:
             if not any(s < end and start < e for s, e in spans):
-                names.append(Name(full, start, end, "han" if full in self._han_names else "latin"))
+                names.append(Name(full, start, end, self._han_names.get(full, "latin")))
                 spans.append((start, end))
         names.sort(key=lambda n: n.start)
         return names

@@ -172,7 +172,10 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
     ("the co-founders of agent start-up Lattice Labs").
     """
     after = [c for c in reading.cues if c.kinds & _GUESS_AFTER and not c.kinds & _NO_GUESS]
-    if not (after or reading.events) or _CJK.search(reading.text[:40]) or _title_case(reading.text):
+    if not (after or reading.events) or _title_case(reading.text):
+        return
+    if _CJK.search(reading.text[:40]):
+        _quoted_new_orgs(reading, finder)
         return
     starts: list[tuple[int, bool]] = []  # where a name may stand, and whether a description says it is one
     for cue in after:
@@ -195,6 +198,26 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
         if reading.text.startswith(("'s", "'"), guess.end) or "-" in guess.surface:
             continue  # "Musk's xAI": the organisation is what follows
         added.append(guess)
+    if added:
+        reading.orgs = sorted([*reading.orgs, *added], key=lambda o: o.start)
+        reading.names = [n for n in reading.names if not any(g.start < n.end and n.start < g.end for g in added)]
+
+
+_QUOTED = re.compile(r"[「『“‘'\"]([^「」『』“”‘’'\"]{2,20})[」』”’'\"]")
+
+
+def _quoted_new_orgs(reading: Reading, finder: OrgFinder) -> None:
+    """"创办AI初创公司「深象智能」", "스타트업 '루멘랩스'를 창업": a quoted name next to a founding verb."""
+    found = [c for c in reading.cues if "found" in c.kinds]
+    if not found:
+        return
+    added = []
+    for m in _QUOTED.finditer(reading.text):
+        start, end = m.span(1)
+        if any(o.start < end and start < o.end for o in reading.orgs):
+            continue
+        if any(0 <= start - c.end <= 12 or 0 <= c.start - end <= 4 for c in found):
+            added.append(finder.unknown(start, end, m.group(1)))
     if added:
         reading.orgs = sorted([*reading.orgs, *added], key=lambda o: o.start)
         reading.names = [n for n in reading.names if not any(g.start < n.end and n.start < g.end for g in added)]
