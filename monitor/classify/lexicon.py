@@ -71,6 +71,8 @@ class Lexicon:
     org_intro: re.Pattern[str] | None = None
     # "start-up ", "company called ": the noun right before an organisation's name, wherever it stands.
     org_named: re.Pattern[str] | None = None
+    # German: "hat OpenAI verlassen", "das Start-up X gegründet": a participle right after its object.
+    participle_last: bool = False
     # "de", "von": words of "from" that also mean "of" ("el laboratorio de superinteligencia de Meta").
     of_words: frozenset[str] = frozenset()
     # "laboratorio", "start-up": nouns that name an organisation ("org_nouns" and "anaphor_nouns").
@@ -134,6 +136,7 @@ def compile_lexicon(lang: str, data: Mapping[str, object], where: str = "<lexico
         org_anaphor=_anaphor_pattern(_strings(data.get("anaphor_determiners")), _strings(data.get("anaphor_nouns"))),
         relative=_relative_pattern(_strings(data.get("relative_pronouns"))),
         org_intro=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words"))),
+        participle_last=bool(data.get("participle_last", False)),
         of_words=frozenset(w.casefold() for w in _strings(data.get("of_words"))),
         org_nouns=frozenset(w.casefold() for key in ("org_nouns", "anaphor_nouns") for w in _strings(data.get(key))),
         org_named=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words")), words=0),
@@ -161,7 +164,7 @@ def _intro_pattern(nouns: Iterable[str], naming: Iterable[str], words: int = 5) 
     noun = "|".join(map(re.escape, heads))
     names = "|".join(map(re.escape, sorted({w.casefold() for w in naming if w}, key=len, reverse=True)))
     called = rf"(?:,?\s+(?i:{names}))?" if names else ""
-    lead = rf"(?:(?:[a-z\d][\w\-]*|AI[\w\-]*)\s+){{0,{words}}}?" if words else r"(?<![\w\-])"
+    lead = rf"(?:(?:[a-z\d][\w\-]*|AI[\w\-]*)\s+){{0,{words}}}?" if words else r"(?<!\w)"
     return re.compile(rf"{lead}(?i:{noun}){called},?\s+(?=[A-Z\d])")
 
 

@@ -253,6 +253,8 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
             side = (STOP, 0.0)
         if side is None and _speaks(text, org, after):
             side = (SAY, 0.0)
+        if side is None and lexicon.participle_last:
+            side = _participle_after(text, org, after)
         if side is None and sov:
             side = _sov_side(text, org, after, lexicon)
         if side is None and sov and i == 0 and _first_org_hires(text, org, cues):
@@ -298,6 +300,20 @@ def _of_the_joined(reading: Reading, cue: Cue, org: OrgSpan, lexicon: Lexicon) -
     return (len(words) <= 6 and not any(p in between for p in ",;")
             and any(w.strip("'’") in lexicon.org_nouns or w.split("-")[-1] in lexicon.org_nouns for w in words)
             and not any(verb.end <= o.start and o.end <= cue.start for o in reading.orgs))
+
+
+def _participle_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] | None:
+    """"hat OpenAI verlassen", "das KI-Start-up Kontext Labs gegründet": the verb right after its object."""
+    if not after or text[org.end : after[0].start].strip():
+        return None
+    k = after[0].kinds
+    if "leave" in k:
+        return (FROM, 3.0)
+    if "found" in k:
+        return (NEW, 2.5)
+    if "join" in k or "return" in k:
+        return (TO, 3.0)
+    return None
 
 
 def _side_before(before: list[Cue], first_leave: int | None) -> tuple[str, float] | None:
