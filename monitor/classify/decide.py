@@ -85,12 +85,12 @@ def _move(art: ArticleState, person: Person, defaults: dict[str, OrgSpan | None]
     to_span = _best(person.sides[TO], excluded)
     if to_span is None and person.sides[NEW]:
         to_span = _best(person.sides[NEW], excluded)
-    if "return" in person.events and person.sides[NEW]:
-        # "who left DAMO in 2023 to found 深象智能, has rejoined Alibaba": the start-up is the side left.
-        back = _best(person.sides[TO], set(person.stops))
-        founded = _best(person.sides[NEW], {back.root_id}) if back is not None else None
-        if founded is not None:
-            from_span, to_span = founded, back
+    if "return" in person.events and (back := _best(person.sides[TO], set(person.stops))) is not None:
+        # One goes back to a former employer, so it is named as where they were too. The side left
+        # is another one: "who spent eight years at Google before joining Cohere, is returning to
+        # Google"; "who left DAMO in 2023 to found 深象智能, has rejoined Alibaba" (the start-up).
+        left = _best(person.sides[NEW], {back.root_id}) or _best(person.sides[FROM], {back.root_id})
+        from_span, to_span = left, back
     if (to_span is None and partner is not None and partner[1] is not None
             and (from_span is None or partner[1].root_id != from_span.root_id)):
         to_span = partner[1]  # "his co-founders": of the company the partner starts

@@ -177,16 +177,21 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
     if _CJK.search(reading.text[:40]):
         _quoted_new_orgs(reading, finder)
         return
-    starts: list[tuple[int, bool]] = []  # where a name may stand, and whether a description says it is one
+    starts: list[tuple[int, bool]] = []  # where a name may stand, and whether it must be an organisation's
+    described: set[int] = set()  # the starts an organisation noun introduces ("start-up Quillstone")
     for cue in after:
         pos = cue.end
         while pos < len(reading.text) and reading.text[pos] == " ":
             pos += 1
         description = intro.match(reading.text, pos) if intro is not None else None
+        if description:
+            described.add(description.end())
         starts.append((description.end() if description else pos, bool(description) or "found" in cue.kinds))
     if named is not None and reading.events:
-        starts += [(m.end(), True) for m in named.finditer(reading.text)]
-    added: list[OrgSpan] = []
+        for m in named.finditer(reading.text):
+            starts.append((m.end(), True))
+            described.add(m.end())
+    added = _possessors_of_hires(reading, finder, not_name)
     for pos, named_here in starts:
         if any(o.start <= pos < o.end + 2 for o in [*reading.orgs, *added]):
             continue
@@ -195,12 +200,41 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
         guess = finder.guess_after(reading.text, pos)
         if guess is None or len(guess.surface) < 3 or all(w in not_name for w in guess.surface.split()):
             continue  # "moving back to Japan": a place, not an employer
-        if reading.text.startswith(("'s", "'"), guess.end) or "-" in guess.surface:
-            continue  # "Musk's xAI": the organisation is what follows
+        if "-" in guess.surface or (reading.text.startswith(("'s", "'"), guess.end) and pos not in described):
+            continue  # "Musk's xAI": the organisation is what follows; "start-up Quillstone's founders" is one
         added.append(guess)
     if added:
         reading.orgs = sorted([*reading.orgs, *added], key=lambda o: o.start)
         reading.names = [n for n in reading.names if not any(g.start < n.end and n.start < g.end for g in added)]
+
+
+_POSSESSOR = re.compile(r"\s*([A-Z][\w&.\-]*(?: [A-Z][\w&.\-]*){0,2})(['\u2019]s)? ")
+
+
+def _possessors_of_hires(reading: Reading, finder: OrgFinder, not_name: frozenset[str]) -> list[OrgSpan]:
+    """"Anthropic hires JPMorgan's Elaine Whitford", "will hire Quillstone co-founders A and B": the
+    hired people's employer, named before them (and their titles)."""
+    out = []
+    for cue in reading.cues:
+        if not cue.kinds & {"hire", "appoint"}:
+            continue
+        m = _POSSESSOR.match(reading.text, cue.end)
+        if m is None:
+            continue
+        at = m.end()
+        if m.group(2) is None:  # no possessive: titles must stand between the organisation and the name
+            titles = [c for c in reading.cues if c.start >= at and c.kinds & {"role", "group"}]
+            while titles and titles[0].start <= at + 1:
+                at = titles.pop(0).end + 1
+            if at == m.end():
+                continue
+        if not any(n.start == at for n in reading.names):
+            continue
+        start, end = m.span(1)
+        if any(o.start < end and start < o.end for o in reading.orgs) or all(w in not_name for w in m.group(1).split()):
+            continue
+        out.append(finder.unknown(start, end, m.group(1)))
+    return out
 
 
 _QUOTED = re.compile(r"[「『“‘'\"]([^「」『』“”‘’'\"]{2,20})[」』”’'\"]")
