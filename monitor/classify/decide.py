@@ -158,11 +158,12 @@ def _move(art: ArticleState, person: Person, defaults: dict[str, OrgSpan | None]
 
 
 def _is_ai(art: ArticleState, a: OrgSpan | None, b: OrgSpan | None) -> bool:
-    known = [s for s in (a, b) if s is not None and s.org is not None]
+    sides = [s for s in (a, b) if s is not None]
+    known = [s for s in sides if s.org is not None]
     if any(s.org is not None and s.org.ai for s in known):
         return True
-    if known:
-        return False
+    if known and len(known) == len(sides):
+        return False  # both sides known, neither in AI: a bank's CFO going to a retailer
     return art.ai and not art.non_ai
 
 

@@ -163,7 +163,8 @@ def _intro_pattern(nouns: Iterable[str], naming: Iterable[str], words: int = 5) 
         return None
     noun = "|".join(map(re.escape, heads))
     names = "|".join(map(re.escape, sorted({w.casefold() for w in naming if w}, key=len, reverse=True)))
-    called = rf"(?:,?\s+(?i:{names}))?" if names else ""
+    # "startup kecerdasan buatan bernama X": a few more words may stand before "called".
+    called = rf"(?:(?:\s+[a-z][\w\-]*){{0,3}}?,?\s+(?i:{names}))?" if names else ""
     lead = rf"(?:(?:[a-z\d][\w\-]*|AI[\w\-]*)\s+){{0,{words}}}?" if words else r"(?<!\w)"
     return re.compile(rf"{lead}(?i:{noun}){called},?\s+(?=[A-Z\d])")
 

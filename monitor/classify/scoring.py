@@ -37,10 +37,15 @@ def _rumour(cue: Cue, reading: Reading) -> bool:
 
 
 def _hedged_move(reading: Reading) -> bool:
-    """A move verb governed by talks or consideration: "in talks to hire", "considering leaving"."""
+    """A move verb governed by talks or consideration: "in talks to hire", "considering leaving",
+    "en discussions avancées avec Hugging Face pour rejoindre" (later in the same clause)."""
     rumours = [c for c in reading.cues if _rumour(c, reading)]
+    text = reading.text
     return any(
-        0 <= c.start - r.end <= 12 and c.kinds & reading.events for r in rumours for c in reading.cues
+        c.kinds & reading.events and (0 <= c.start - r.end <= 12 or (
+            0 <= c.start - r.end <= 60 and not any(p in text[r.end : c.start] for p in ",;.，。"))
+        )
+        for r in rumours for c in reading.cues
     )
 
 

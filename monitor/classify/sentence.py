@@ -46,6 +46,8 @@ class Reading:
     kinds: frozenset[str] = frozenset()
     # ", who built the stack behind Le Chat,": clauses about a person, whose names are not the subject.
     asides: tuple[tuple[int, int], ...] = ()
+    # Organisations found behind a description ("joins robotics start-up X"), by start: the verb before it.
+    introduced: dict[int, Cue] = field(default_factory=dict)
     status: str = ""  # set once by scoring.sentence_status, which is asked often
     events: frozenset[str] = field(init=False)  # the move kinds among ``kinds``, asked for often
 
@@ -179,6 +181,7 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
         return
     starts: list[tuple[int, bool]] = []  # where a name may stand, and whether it must be an organisation's
     described: set[int] = set()  # the starts an organisation noun introduces ("start-up Quillstone")
+    verbs: dict[int, Cue] = {}
     for cue in after:
         pos = cue.end
         while pos < len(reading.text) and reading.text[pos] == " ":
@@ -186,6 +189,7 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
         description = intro.match(reading.text, pos) if intro is not None else None
         if description:
             described.add(description.end())
+            verbs[description.end()] = cue
         starts.append((description.end() if description else pos, bool(description) or "found" in cue.kinds))
     if named is not None and reading.events:
         for m in named.finditer(reading.text):
@@ -203,6 +207,8 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
         if "-" in guess.surface or (reading.text.startswith(("'s", "'"), guess.end) and pos not in described):
             continue  # "Musk's xAI": the organisation is what follows; "start-up Quillstone's founders" is one
         added.append(guess)
+        if pos in verbs:
+            reading.introduced[guess.start] = verbs[pos]
     if added:
         reading.orgs = sorted([*reading.orgs, *added], key=lambda o: o.start)
         reading.names = [n for n in reading.names if not any(g.start < n.end and n.start < g.end for g in added)]
@@ -296,7 +302,9 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
         if side is None and before and _of_the_joined(reading, before[-1], org, lexicon):
             side = (TO, 2.5)
         if side is None:
-            side = _side_before(before, first_leave)
+            # "bergabung ke startup kecerdasan buatan bernama X": the verb before the description.
+            verb = reading.introduced.get(org.start)
+            side = _side_before([verb] if verb is not None and verb not in before else before, first_leave)
         if side is None and not sov:
             side = _side_after(text, org, after)
         labels.append(Label(org, *(side or (AFF, 1.0))))
