@@ -256,8 +256,11 @@ def _quoted_new_orgs(reading: Reading, finder: OrgFinder) -> None:
         start, end = m.span(1)
         if any(o.start < end and start < o.end for o in reading.orgs):
             continue
-        if any(0 <= start - c.end <= 12 or 0 <= c.start - end <= 4 for c in found):
+        verb = next((c for c in reversed(found) if 0 <= start - c.end <= 12), None)
+        if verb is not None or any(0 <= c.start - end <= 4 for c in found):
             added.append(finder.unknown(start, end, m.group(1)))
+            if verb is not None:  # "创立AI Agent公司「灵枢智能」": the verb stands a description away
+                reading.introduced[start] = verb
     if added:
         reading.orgs = sorted([*reading.orgs, *added], key=lambda o: o.start)
         reading.names = [n for n in reading.names if not any(g.start < n.end and n.start < g.end for g in added)]
@@ -281,7 +284,8 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
     for i, org in enumerate(orgs):
         lo = max(orgs[i - 1].end if i else 0, org.start - width)
         hi = min(orgs[i + 1].start if i + 1 < len(orgs) else len(text), org.end + width)
-        before = [c for c in cues if lo <= c.start and c.end <= org.start]
+        # A verb across a clause break governs something else: "拟离职，正与阶跃星辰洽谈".
+        before = [c for c in cues if lo <= c.start and c.end <= org.start and not _clause_break(text, c.end, org.start)]
         after = [c for c in cues if org.end <= c.start and c.end <= hi]
         side: tuple[str, float] | None = None
         # "briefly" marks the organisation after it ("after briefly joining C"), or, with
@@ -393,6 +397,10 @@ def _side_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] 
         if k & _ENDS_AFTER:
             return None
     return None
+
+
+def _clause_break(text: str, start: int, end: int) -> bool:
+    return any(p in text[start:end] for p in ",;，；、")
 
 
 def _first_org_hires(text: str, org: OrgSpan, cues: list[Cue]) -> bool:
