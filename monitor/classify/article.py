@@ -143,6 +143,10 @@ class ArticleState:
         known = self.known.get(name.text)
         if known is not None:
             return known
+        if name.script == "ja":  # "佐々木氏" after "佐々木真由美氏": the family name alone, as Japanese writes it
+            full = next((p for text, p in self.known.items() if p.script == "ja" and text.startswith(name.text)), None)
+            if full is not None:
+                return full
         person = self._new_person(name)
         if name.nickname is None:
             self.known[name.text] = person
