@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ def _describe(moves: tuple[Move, ...]) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_case(case: dict[str, Any]) -> None:
-    result = classify(Article(id=case["id"], title=case["title"], summary=case["summary"]))
+    published = datetime.fromisoformat(case["published"]).replace(tzinfo=UTC) if "published" in case else None
+    result = classify(Article(id=case["id"], title=case["title"], summary=case["summary"], published=published))
     if case.get("change", True) is False:
         assert not result.personnel_change, _describe(result.moves)
         assert result.moves == ()

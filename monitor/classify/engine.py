@@ -7,13 +7,14 @@ rest are read sentence by sentence (``article``) and weighed per person
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from monitor.classify.article import ArticleState
 from monitor.classify.decide import moves
 from monitor.classify.lexicon import EVENT_KINDS, MOVE_KINDS, Cue, Lexicon
 from monitor.classify.orgs import OrgFinder, OrgSpan
-from monitor.classify.sentence import Reading, read_sentence
+from monitor.classify.sentence import BG, TO, Label, Reading, read_sentence
 from monitor.classify.text import clean, detect_language, sentences
 from monitor.records import Article, Classification
 
@@ -95,6 +96,9 @@ class RuleEngine:
             if orgs:
                 last_org = orgs[-1]
             readings.append(reading)
+        if article.published is not None:
+            for reading in readings[1 if title else 0 :]:
+                _past_join_as_background(reading, article.published.year)
         if not any(r.events - {"found"} for r in readings):
             return Classification(article.id, lang, False, ())
         state = ArticleState(readings, bool(title), lexicon)
@@ -111,3 +115,28 @@ def _worth_reading(cues: list[Cue], following: list[Cue]) -> bool:
     if any(c.kinds & _READ_KINDS for c in cues):
         return True
     return any("pronoun" in c.kinds for c in following)
+
+
+_YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
+_JOINS = frozenset({"join", "return", "hire", "appoint"})
+_BREAKS = (",", ";", "，", "；", "。")
+
+
+def _past_join_as_background(reading: Reading, year: int) -> None:
+    """"周启明2021年加入字节", "Fedus joined OpenAI in 2022": a join in an earlier year is where the person was.
+
+    Only in a sentence that tells nothing else (no leaving, founding or
+    losing), which is a line of someone's history, not the news.
+    """
+    if not reading.events & _JOINS or reading.events - _JOINS:
+        return
+    text = reading.text
+    for cue in reading.cues:
+        if cue.kinds & _JOINS:
+            start = max(text.rfind(p, 0, cue.start) for p in _BREAKS) + 1
+            ends = [e for e in (text.find(p, cue.end) for p in _BREAKS) if e >= 0]
+            clause = text[start : min(ends, default=len(text))]
+            if not any(int(y) < year for y in _YEAR.findall(clause)):
+                return  # "..., who joined Cohere in 2023, is returning to Google": that one is news
+    reading.events = frozenset()
+    reading.labels = [Label(lb.span, BG, 2.0) if lb.side == TO else lb for lb in reading.labels]

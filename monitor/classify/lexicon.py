@@ -27,7 +27,7 @@ KINDS = frozenset(
         "leave", "lose", "join", "hire", "appoint", "found", "return", "from", "to", "background",
         "weak_background", "stopover", "negation", "rumour", "confirm", "report", "internal",
         "non_ai", "speech", "report_to", "pronoun", "group", "role", "ai_context", "replaces",
-        "replaced_by", "cofounders", "plan",
+        "replaced_by", "cofounders", "plan", "plain",
     }
 )
 EVENT_KINDS = frozenset({"leave", "lose", "join", "hire", "appoint", "found", "return"})

@@ -112,7 +112,29 @@ def own_events(name: Name | None, reading: Reading, names: list[Name]) -> frozen
     """The move cues whose subject (or, for hiring, object) is this person."""
     if name is None or len({n.text for n in names}) <= 1:
         return reading.events
-    return _direct(name, reading, names) or frozenset(_gapped(name, reading, names))
+    return _direct(name, reading, names) or frozenset(_gapped(name, reading, names)) or _gapped_verb_last(
+        name, reading, names)
+
+
+_LIST_COMMA = re.compile(r"[,，、]")
+
+
+def _gapped_verb_last(name: Name, reading: Reading, names: list[Name]) -> frozenset[str]:
+    """Japanese and Korean say the verb once, after the last of a list: "A 리더는 구글로, B 리더는 메타로,
+    C 연구원은 오픈AI로 자리를 옮겼다". A name followed by a comma-separated part with no verb of its own,
+    then the next name, moves as that next name does."""
+    if reading.lang not in ("ja", "ko"):
+        return frozenset()
+    index = next((i for i, n in enumerate(names) if n.start == name.start), len(names))
+    for prev, nxt in pairwise(names[index:]):
+        between = reading.text[prev.end : nxt.start]
+        if not _LIST_COMMA.search(between) or any(
+                c.kinds & reading.events for c in reading.cues if prev.end <= c.start < nxt.start):
+            return frozenset()
+        events = _direct(nxt, reading, names)
+        if events:
+            return events
+    return frozenset()
 
 
 def _direct(name: Name, reading: Reading, names: list[Name]) -> frozenset[str]:
