@@ -141,7 +141,7 @@ def _resolve_anaphors(text: str, orgs: list[OrgSpan], pattern: re.Pattern[str],
 
 def in_aside(name: Name, reading: Reading, before: int) -> bool:
     """Whether the name sits in a relative clause that closes before ``before``: not that verb's subject."""
-    return any(s < name.start and name.end <= e <= before for s, e in reading.asides)
+    return bool(reading.asides) and any(s < name.start and name.end <= e <= before for s, e in reading.asides)
 
 
 def _described_org_follows(text: str, end: int, orgs: list[OrgSpan], of_words: frozenset[str]) -> bool:
@@ -174,10 +174,12 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
     ("the co-founders of agent start-up Lattice Labs").
     """
     after = [c for c in reading.cues if c.kinds & _GUESS_AFTER and not c.kinds & _NO_GUESS]
-    if not (after or reading.events) or _title_case(reading.text):
+    if not (after or reading.events):
         return
     if _CJK.search(reading.text[:40]):
         _quoted_new_orgs(reading, finder)
+        return
+    if _title_case(reading.text):
         return
     starts: list[tuple[int, bool]] = []  # where a name may stand, and whether it must be an organisation's
     described: set[int] = set()  # the starts an organisation noun introduces ("start-up Quillstone")
@@ -222,7 +224,7 @@ def _possessors_of_hires(reading: Reading, finder: OrgFinder, not_name: frozense
     hired people's employer, named before them (and their titles)."""
     out = []
     for cue in reading.cues:
-        if not cue.kinds & {"hire", "appoint"}:
+        if not cue.kinds & _HIRING:
             continue
         m = _POSSESSOR.match(reading.text, cue.end)
         if m is None:
@@ -284,8 +286,11 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
     for i, org in enumerate(orgs):
         lo = max(orgs[i - 1].end if i else 0, org.start - width)
         hi = min(orgs[i + 1].start if i + 1 < len(orgs) else len(text), org.end + width)
-        # A verb across a clause break governs something else: "拟离职，正与阶跃星辰洽谈".
-        before = [c for c in cues if lo <= c.start and c.end <= org.start and not _clause_break(text, c.end, org.start)]
+        before = [c for c in cues if lo <= c.start and c.end <= org.start]
+        if before and any(p in text[before[0].end : org.start] for p in _BREAKS):
+            # A verb across a clause break governs something else: "拟离职，正与阶跃星辰洽谈".
+            cut = max(text.rfind(p, lo, org.start) for p in _BREAKS)
+            before = [c for c in before if c.start > cut]
         after = [c for c in cues if org.end <= c.start and c.end <= hi]
         side: tuple[str, float] | None = None
         # "briefly" marks the organisation after it ("after briefly joining C"), or, with
@@ -303,7 +308,7 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
             side = _sov_side(text, org, after, lexicon)
         if side is None and sov and i == 0 and _first_org_hires(text, org, cues):
             side = (TO, 3.0)
-        if side is None and before and _of_the_joined(reading, before[-1], org, lexicon):
+        if side is None and lexicon.of_words and before and _of_the_joined(reading, before[-1], org, lexicon):
             side = (TO, 2.5)
         if side is None:
             # "bergabung ke startup kecerdasan buatan bernama X": the verb before the description.
@@ -323,7 +328,7 @@ def _speaks(text: str, org: OrgSpan, after: list[Cue]) -> bool:
     left to the other rules. A speaker that is not the side joined stays an
     affiliation ("X is leaving, OpenAI confirmed").
     """
-    if not after or not after[0].kinds & {"speech", "confirm"} or after[0].kinds & EVENT_KINDS:
+    if not after or not after[0].kinds & _SPEAKING or after[0].kinds & EVENT_KINDS:
         return False
     return not text[org.end : after[0].start].strip() and text[: org.start].rstrip().endswith(",")
 
@@ -399,8 +404,9 @@ def _side_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] 
     return None
 
 
-def _clause_break(text: str, start: int, end: int) -> bool:
-    return any(p in text[start:end] for p in ",;，；、")
+_BREAKS = (",", ";", "，", "；", "、")
+_SPEAKING = frozenset({"speech", "confirm"})
+_HIRING = frozenset({"hire", "appoint"})
 
 
 def _first_org_hires(text: str, org: OrgSpan, cues: list[Cue]) -> bool:
@@ -411,7 +417,7 @@ def _first_org_hires(text: str, org: OrgSpan, cues: list[Cue]) -> bool:
     rest = text[org.end : org.end + 2]
     if not (rest.startswith(_SUBJECT_PARTICLE) or (org.start == 0 and rest[:1] in ("、", ",", "，"))):
         return False
-    return any(c.kinds & {"hire", "appoint"} for c in cues if c.start > org.end)
+    return any(c.kinds & _HIRING for c in cues if c.start > org.end)
 
 
 def _sov_side(text: str, org: OrgSpan, after: list[Cue], lexicon: Lexicon) -> tuple[str, float] | None:
