@@ -370,7 +370,7 @@ def _participle_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, f
 def _side_before(before: list[Cue], first_leave: int | None) -> tuple[str, float] | None:
     for cue in reversed(before):
         k = cue.kinds
-        if "leave" in k:
+        if "leave" in k and not k & _JOINING:  # "left to become CTO at X": X is joined
             return (FROM, 3.0)
         if "return" in k or "join" in k:
             return (TO, 3.0)
@@ -407,6 +407,7 @@ def _side_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] 
 _BREAKS = (",", ";", "，", "；", "、")
 _SPEAKING = frozenset({"speech", "confirm"})
 _HIRING = frozenset({"hire", "appoint"})
+_JOINING = frozenset({"join", "return"})
 
 
 def _first_org_hires(text: str, org: OrgSpan, cues: list[Cue]) -> bool:
