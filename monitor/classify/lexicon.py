@@ -65,7 +65,7 @@ class Lexicon:
     to_suffixes: tuple[str, ...] = ()
     # "the company", "the Paris start-up", "la start-up", "该公司": an organisation named before.
     org_anaphor: re.Pattern[str] | None = None
-    # ", who joined A from B in 2019,": a relative clause after a name, up to the next comma.
+    # ", who joined A from B in 2019,", ", a director at C,": a clause after a name, up to the next comma.
     relative: re.Pattern[str] | None = None
     # "robotics start-up ", "an AI start-up called ": what may stand between a verb and an organisation's name.
     org_intro: re.Pattern[str] | None = None
@@ -134,7 +134,8 @@ def compile_lexicon(lang: str, data: Mapping[str, object], where: str = "<lexico
         from_suffixes=suffixes["from"],
         to_suffixes=suffixes["to"],
         org_anaphor=_anaphor_pattern(_strings(data.get("anaphor_determiners")), _strings(data.get("anaphor_nouns"))),
-        relative=_relative_pattern(_strings(data.get("relative_pronouns"))),
+        relative=_relative_pattern([*_strings(data.get("relative_pronouns")),
+                                    *_strings(data.get("apposition_articles"))]),
         org_intro=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words"))),
         participle_last=bool(data.get("participle_last", False)),
         of_words=frozenset(w.casefold() for w in _strings(data.get("of_words"))),

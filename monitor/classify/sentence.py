@@ -318,7 +318,28 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
             side = _side_after(text, org, after)
         labels.append(Label(org, *(side or (AFF, 1.0))))
     joined = {lb.span.root_id for lb in labels if lb.side in (TO, NEW)}
+    if not joined:
+        return _announcer_joined(reading, labels)
     return [Label(lb.span, AFF, 1.0) if lb.side == SAY and lb.span.root_id not in joined else lb for lb in labels]
+
+
+def _announcer_joined(reading: Reading, labels: list[Label]) -> list[Label]:
+    """"Skild AI said Tuesday that X, a professor at Stanford, will join as chief scientist": a join with
+    no organisation of its own joins the one that announces it."""
+    join = next((c for c in reading.cues if c.kinds & _JOINING), None)
+    out = [Label(lb.span, AFF, 1.0) if lb.side == SAY else lb for lb in labels]
+    if join is None:
+        return out
+    for i, label in enumerate(out):
+        span = label.span
+        if span.end >= join.start or label.side not in (AFF, SAY):
+            continue
+        speech = next((c for c in reading.cues if c.start >= span.end), None)
+        if speech is not None and speech.kinds & _SPEAKING and speech.end <= join.start \
+                and len(reading.text[span.end : speech.start].split()) <= 1:
+            out[i] = Label(span, TO, 2.5)
+            break
+    return out
 
 
 def _speaks(text: str, org: OrgSpan, after: list[Cue]) -> bool:
