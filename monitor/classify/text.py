@@ -40,6 +40,15 @@ _ANY_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 _PUNCTUATION = "\"'()[]{}<>.,;:!?¡¿«»„“”‘’-–—/…*•|"
 
 
+# A blog engine's footer ("The post X appeared first on Y."): the headline again, and the site's name.
+_FOOTER_MARKERS = ("appeared first on", "est apparu en premier sur", "apareció primero en", "erschien zuerst auf")
+_FOOTER = re.compile(
+    r"(?:The post|L'article|La entrada|El artículo|Der Beitrag)\s.{1,300}?\s"
+    r"(?:appeared first on|est apparu en premier sur|apareció primero en|erschien zuerst auf)\s[^\n]{0,120}$",
+    re.S,
+)
+
+
 def clean(text: str) -> str:
     """Entities decoded, tags dropped, quotes and spaces made plain; never raises."""
     if not text:
@@ -64,6 +73,8 @@ def clean(text: str) -> str:
     probe = text.replace("\n", "") if "\n" in text else text
     if not probe.isprintable() or "\ufffd" in probe or "\ufffc" in probe:
         text = _CONTROL.sub("", text)
+    if any(marker in text for marker in _FOOTER_MARKERS):
+        text = _FOOTER.sub("", text)
     return text.strip()
 
 
