@@ -281,7 +281,9 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
     text, cues, orgs = reading.text, reading.cues, reading.orgs
     sov = lexicon.word_order == "sov"
     width = _window(reading.lang)
-    first_leave = min((c.start for c in cues if c.kinds & _LEAVES), default=None)
+    # "to" marks the side joined once a leave or a join came first: "leaves A for B", and "wechselt nach
+    # Informationen des Handelsblatts zu SAP".
+    first_move = min((c.start for c in cues if c.kinds & _LEAVES or c.kinds & _JOINING), default=None)
     labels = []
     for i, org in enumerate(orgs):
         lo = max(orgs[i - 1].end if i else 0, org.start - width)
@@ -300,20 +302,22 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
             if c.start - org.end <= 12 and not (i + 1 < len(orgs) and orgs[i + 1].start - c.end <= 30)
         ):
             side = (STOP, 0.0)
-        if side is None and _speaks(text, org, after):
-            side = (SAY, 0.0)
+        if side is None and (_speaks(text, org, after) or (text.startswith(_OWNER_OF, org.end)
+                                                            and not text.startswith(("系统", "系統"), org.end))):
+            side = (SAY, 0.0)  # or "ソフトバンク子会社のSB Intuitions": the owner of what is named next
         if side is None and lexicon.participle_last:
             side = _participle_after(text, org, after)
         if side is None and sov:
-            side = _sov_side(text, org, after, lexicon)
-        if side is None and sov and i == 0 and _first_org_hires(text, org, cues):
+            side = _sov_side(text, org, after, lexicon) or _sov_served_at(text, org, cues)
+        if side is None and sov and _first_org_hires(text, org, cues) and not any(
+                text.startswith(_SUBJECT_PARTICLE, o.end) for o in orgs[:i]):
             side = (TO, 3.0)
         if side is None and lexicon.of_words and before and _of_the_joined(reading, before[-1], org, lexicon):
             side = (TO, 2.5)
         if side is None:
             # "bergabung ke startup kecerdasan buatan bernama X": the verb before the description.
             verb = reading.introduced.get(org.start)
-            side = _side_before([verb] if verb is not None and verb not in before else before, first_leave)
+            side = _side_before([verb] if verb is not None and verb not in before else before, first_move)
         if side is None and not sov:
             side = _side_after(text, org, after)
         labels.append(Label(org, *(side or (AFF, 1.0))))
@@ -388,7 +392,7 @@ def _participle_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, f
     return None
 
 
-def _side_before(before: list[Cue], first_leave: int | None) -> tuple[str, float] | None:
+def _side_before(before: list[Cue], first_move: int | None) -> tuple[str, float] | None:
     for cue in reversed(before):
         k = cue.kinds
         if "leave" in k and not k & _JOINING:  # "left to become CTO at X": X is joined
@@ -403,7 +407,7 @@ def _side_before(before: list[Cue], first_leave: int | None) -> tuple[str, float
             return (BG, 2.0)
         if "weak_background" in k:
             return (BG, 1.2)
-        if "to" in k and first_leave is not None and first_leave < cue.start:
+        if "to" in k and first_move is not None and first_move < cue.start:
             return (TO, 2.0)
         if "hire" in k or "appoint" in k:
             return (FROM, 1.5)  # "Meta hires OpenAI's ..."
@@ -439,7 +443,25 @@ def _first_org_hires(text: str, org: OrgSpan, cues: list[Cue]) -> bool:
     rest = text[org.end : org.end + 2]
     if not (rest.startswith(_SUBJECT_PARTICLE) or (org.start == 0 and rest[:1] in ("、", ",", "，"))):
         return False
+    if rest.startswith(_SUBJECT_PARTICLE) and any(c.kinds & _JOINING for c in cues if c.start > org.end) \
+            and not any(c.kinds & _LEAVES for c in cues):
+        return True  # "SB Intuitionsは、…氏が…に就任した": the company speaks of who joined it
     return any(c.kinds & _HIRING for c in cues if c.start > org.end)
+
+
+_OWNER_OF = ("子会社", "系", "傘下", "자회사", "계열", "旗下", "子公司", "의 자회사")
+_AT = ("で", "에서", "에서는")
+
+
+def _sov_served_at(text: str, org: OrgSpan, cues: list[Cue]) -> tuple[str, float] | None:
+    """"日本マイクロソフトでAI事業の技術責任者を務めていた": where someone served, said later in the clause."""
+    if not text.startswith(_AT, org.end):
+        return None
+    ends = [e for e in (text.find(p, org.end) for p in ("、", "。", ",")) if e >= 0]
+    end = min(ends, default=len(text))
+    if any("background" in c.kinds for c in cues if org.end < c.start and c.end <= end):
+        return (BG, 2.0)
+    return None
 
 
 def _sov_side(text: str, org: OrgSpan, after: list[Cue], lexicon: Lexicon) -> tuple[str, float] | None:
