@@ -9,6 +9,8 @@ yields nothing.
 
 from __future__ import annotations
 
+import re
+
 from monitor.classify.article import ArticleState
 from monitor.classify.names import aliases
 from monitor.classify.orgs import OrgSpan
@@ -137,7 +139,7 @@ def _move(art: ArticleState, person: Person, defaults: dict[str, OrgSpan | None]
         return None
     if person.internal and (from_span is None or to_span is None):
         return None
-    if not _is_ai(art, from_span, to_span):
+    if not _is_ai(art, from_span, to_span) and not _ai_role(art, person):
         return None
     status = combine_status(person.statuses, art.confirmed)
     sure = confidence(person, from_span, to_span, status)
@@ -166,6 +168,21 @@ def _is_ai(art: ArticleState, a: OrgSpan | None, b: OrgSpan | None) -> bool:
         return False  # both sides known, neither in AI: a bank's CFO going to a retailer
     return art.ai and not art.non_ai
 
+
+
+def _ai_role(art: ArticleState, person: Person) -> bool:
+    """"Head of AI at Siemens" hired by SAP: the job is in AI where the companies are not.
+
+    Asked only of moves between companies outside AI, so the lexicon's AI
+    words are looked for one by one ("head of AI" is one role phrase to the
+    cue scan, which would hide its "AI").
+    """
+    role = (person.role or "").casefold()
+    if not role:
+        return False
+    words = set(re.findall(r"\w+", role))
+    return any(phrase in words if phrase.isascii() and " " not in phrase else phrase in role
+               for phrase, kinds in art.lexicon.kinds_of.items() if "ai_context" in kinds)
 
 
 def _best(table: dict[str, tuple[OrgSpan, float]], excluded: set[str]) -> OrgSpan | None:
