@@ -71,6 +71,8 @@ class Lexicon:
     org_intro: re.Pattern[str] | None = None
     # "start-up ", "company called ": the noun right before an organisation's name, wherever it stands.
     org_named: re.Pattern[str] | None = None
+    # "an assistant professor of computer science at ", "chief technology officer of ": a role, then where.
+    role_intro: re.Pattern[str] | None = None
     # German: "hat OpenAI verlassen", "das Start-up X gegründet": a participle right after its object.
     participle_last: bool = False
     # "de", "von": words of "from" that also mean "of" ("el laboratorio de superinteligencia de Meta").
@@ -138,6 +140,7 @@ def compile_lexicon(lang: str, data: Mapping[str, object], where: str = "<lexico
                                     *_strings(data.get("apposition_articles"))]),
         org_intro=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words"))),
         participle_last=bool(data.get("participle_last", False)),
+        role_intro=_role_intro_pattern(_strings(data.get("role_prepositions"))),
         of_words=frozenset(w.casefold() for w in _strings(data.get("of_words"))),
         org_nouns=frozenset(w.casefold() for key in ("org_nouns", "anaphor_nouns") for w in _strings(data.get(key))),
         org_named=_intro_pattern(_strings(data.get("org_nouns")), _strings(data.get("naming_words")), words=0),
@@ -168,6 +171,15 @@ def _intro_pattern(nouns: Iterable[str], naming: Iterable[str], words: int = 5) 
     called = rf"(?:(?:\s+[a-z][\w\-]*){{0,3}}?,?\s+(?i:{names}))?" if names else ""
     lead = rf"(?:(?:[a-z\d][\w\-]*|AI[\w\-]*)\s+){{0,{words}}}?" if words else r"(?<!\w)"
     return re.compile(rf"{lead}(?i:{noun}){called},?\s+(?=[A-Z\d])")
+
+
+def _role_intro_pattern(prepositions: Iterable[str]) -> re.Pattern[str] | None:
+    """A role of up to seven words, then "at"/"of": what stands between "to become" and the employer."""
+    words = sorted({w.casefold() for w in prepositions if w}, key=len, reverse=True)
+    if not words:
+        return None
+    at = "|".join(map(re.escape, words))
+    return re.compile(rf"(?:[A-Za-z][\w\-]*\s+){{1,7}}?(?:{at})\s+(?=[A-Z\d])")
 
 
 def _relative_pattern(pronouns: Iterable[str]) -> re.Pattern[str] | None:

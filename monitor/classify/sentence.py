@@ -85,7 +85,7 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
     names = [n for n in names if not _inside_cue(n, cues)]
     kinds = frozenset(k for c in cues for k in c.kinds)
     reading = Reading(text, lang, cues, orgs, names, kinds=kinds, asides=asides)
-    _guess_unknown_orgs(reading, finder, lexicon.org_intro, lexicon.org_named, lexicon.not_name | not_names)
+    _guess_unknown_orgs(reading, finder, lexicon, lexicon.not_name | not_names)
     if lexicon.org_anaphor is not None and (reading.orgs or antecedent is not None):
         # After the guesses: "the start-up's technology" may stand for a start-up the catalog lacks.
         resolved = _resolve_anaphors(text, reading.orgs, lexicon.org_anaphor, antecedent, lexicon.of_words)
@@ -164,15 +164,17 @@ _ENDS_AFTER = frozenset({"leave", "join", "from", "background"})  # cues past wh
 _NO_GUESS = frozenset({"stopover", "negation"})
 
 
-def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[str] | None,
-                       named: re.Pattern[str] | None, not_name: frozenset[str]) -> None:
+def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, lexicon: Lexicon, not_name: frozenset[str]) -> None:
     """Organisations missing from the catalog, taken where the grammar demands one.
 
     "to start Kinetic Foundry", and past a description: "to found robotics
     start-up Kinetic Foundry", "an AI start-up called Tessellate"; in a
     sentence that tells a move, any name an organisation noun introduces
-    ("the co-founders of agent start-up Lattice Labs").
+    ("the co-founders of agent start-up Lattice Labs"). After a joining verb,
+    a role may stand between it and the employer ("to become chief technology
+    officer of Halden Robotics"), catalogued or not.
     """
+    intro, named = lexicon.org_intro, lexicon.org_named
     after = [c for c in reading.cues if c.kinds & _GUESS_AFTER and not c.kinds & _NO_GUESS]
     if not (after or reading.events):
         return
@@ -189,6 +191,8 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
         while pos < len(reading.text) and reading.text[pos] == " ":
             pos += 1
         description = intro.match(reading.text, pos) if intro is not None else None
+        if description is None and lexicon.role_intro is not None and cue.kinds & _JOINING:
+            description = lexicon.role_intro.match(reading.text, pos)
         if description:
             described.add(description.end())
             verbs[description.end()] = cue
@@ -199,7 +203,10 @@ def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, intro: re.Pattern[s
             described.add(m.end())
     added = _possessors_of_hires(reading, finder, not_name)
     for pos, named_here in starts:
-        if any(o.start <= pos < o.end + 2 for o in [*reading.orgs, *added]):
+        known = next((o for o in [*reading.orgs, *added] if o.start <= pos < o.end + 2), None)
+        if known is not None:
+            if pos in verbs and known.start == pos:
+                reading.introduced[pos] = verbs[pos]  # "to become a professor at ETH Zurich"
             continue
         if not named_here and any(n.start == pos for n in reading.names):
             continue
