@@ -368,6 +368,8 @@ class ArticleState:
             if label.side in (FROM, BG, AFF):
                 if label.side == AFF and not mine:
                     continue
+                if label.side == BG and (mine or (name is not None and label.span.end <= name.start)):
+                    person.former = True  # "Former Cohere researchers A and B": both
                 person.add(FROM, label.span, weight if mine else weight * 0.7)
             elif label.side == TO:
                 if "return" in reading.events and label.weight < 3:

@@ -125,8 +125,8 @@ def _move(art: ArticleState, person: Person, defaults: dict[str, OrgSpan | None]
     events = person.events
     if not person.sides[NEW] and not events & {"leave", "lose"}:
         events = events - {"found"}  # "who led the team since its launch": nothing founded, nothing left
-    if not events - {"found"}:
-        return None
+    if not events - {"found"} and not (person.name and person.former and person.sides[NEW] and from_span):
+        return None  # founding is no move, unless one was somewhere else: "former Cohere researchers co-founded X"
     if to_span is None and not (events & {"leave", "lose", "found"}):
         return None  # a join with nowhere joined
     if from_span is None and not (events & {"join", "hire", "return", "found"}):

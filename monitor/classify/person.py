@@ -41,6 +41,7 @@ class Person:
     group_key: tuple[str, str] | None = None
     predecessor: Person | None = None  # whose post this person takes over
     partner: Person | None = None  # the co-founder this person is named beside ("his co-founders")
+    former: bool = False  # named as someone who was somewhere ("former OpenAI researcher X") where a move is told
 
     def add(self, side: str, span: OrgSpan, weight: float) -> None:
         table = self.sides[side]
