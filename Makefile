@@ -27,9 +27,12 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-eval: $(VENV)/.installed         ## scores on the development set
+eval: $(VENV)/.installed         ## scores on the development set, then on the articles written apart from it
 	$(PY) main.py classify --input ../shared/eval/dev.jsonl --output /tmp/talentwatch-dev.jsonl
 	$(PY) ../shared/eval/score.py ../shared/eval/dev.jsonl /tmp/talentwatch-dev.jsonl
+	$(PY) main.py classify --input tests/data/classify/written.jsonl --output /tmp/talentwatch-written.jsonl
+	$(PY) ../shared/eval/score.py --orgs ../shared/eval/orgs.toml --orgs tests/data/classify/written-orgs.toml \
+		tests/data/classify/written.jsonl /tmp/talentwatch-written.jsonl
 
 bench: $(VENV)/.installed        ## speed and memory figures (not a test)
 	$(PY) -m bench
