@@ -31,6 +31,8 @@ KINDS = frozenset(
     }
 )
 EVENT_KINDS = frozenset({"leave", "lose", "join", "hire", "appoint", "found", "return"})
+JOIN_KINDS = frozenset({"join", "return"})  # the mover goes to the organisation named with the verb
+HIRE_KINDS = frozenset({"hire", "appoint"})  # told of the hired: the organisation hiring is the subject
 # The cues that make an entry worth reading at all: someone leaves, joins, is hired or named.
 MOVE_KINDS = frozenset({"leave", "lose", "join", "hire", "appoint", "return"})
 

@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from monitor.classify.lexicon import EVENT_KINDS, Cue, Lexicon
+from monitor.classify.lexicon import EVENT_KINDS, HIRE_KINDS, JOIN_KINDS, Cue, Lexicon
 from monitor.classify.names import Name, find_names
 from monitor.classify.orgs import OrgFinder, OrgSpan
+from monitor.classify.unknown_orgs import guess_unknown_orgs
 
 FROM, TO, BG, AFF, NEW, STOP, SAY = "from", "to", "bg", "aff", "new", "stop", "say"
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 _SUBJECT_PARTICLE = ("이 ", "가 ", "은 ", "는 ", "が", "は")
 
 
@@ -85,7 +85,7 @@ def read_sentence(text: str, lang: str, lexicon: Lexicon, finder: OrgFinder,
     names = [n for n in names if not _inside_cue(n, cues)]
     kinds = frozenset(k for c in cues for k in c.kinds)
     reading = Reading(text, lang, cues, orgs, names, kinds=kinds, asides=asides)
-    _guess_unknown_orgs(reading, finder, lexicon, lexicon.not_name | not_names)
+    guess_unknown_orgs(reading, finder, lexicon, lexicon.not_name | not_names)
     if lexicon.org_anaphor is not None and (reading.orgs or antecedent is not None):
         # After the guesses: "the start-up's technology" may stand for a start-up the catalog lacks.
         resolved = _resolve_anaphors(text, reading.orgs, lexicon.org_anaphor, antecedent, lexicon.of_words)
@@ -158,126 +158,8 @@ def _inside_cue(name: Name, cues: list[Cue]) -> bool:
     return any(c.start <= name.start and name.end <= c.end for c in cues)
 
 
-_GUESS_AFTER = frozenset({"join", "leave", "found", "return", "from"})
 _LEAVES = frozenset({"leave", "lose"})
 _ENDS_AFTER = frozenset({"leave", "join", "from", "background"})  # cues past which no side is read
-_NO_GUESS = frozenset({"stopover", "negation"})
-
-
-def _guess_unknown_orgs(reading: Reading, finder: OrgFinder, lexicon: Lexicon, not_name: frozenset[str]) -> None:
-    """Organisations missing from the catalog, taken where the grammar demands one.
-
-    "to start Kinetic Foundry", and past a description: "to found robotics
-    start-up Kinetic Foundry", "an AI start-up called Tessellate"; in a
-    sentence that tells a move, any name an organisation noun introduces
-    ("the co-founders of agent start-up Lattice Labs"). After a joining verb,
-    a role may stand between it and the employer ("to become chief technology
-    officer of Halden Robotics"), catalogued or not.
-    """
-    intro, named = lexicon.org_intro, lexicon.org_named
-    after = [c for c in reading.cues if c.kinds & _GUESS_AFTER and not c.kinds & _NO_GUESS]
-    if not (after or reading.events):
-        return
-    if _CJK.search(reading.text[:40]):
-        _quoted_new_orgs(reading, finder)
-        return
-    if _title_case(reading.text):
-        return
-    starts: list[tuple[int, bool]] = []  # where a name may stand, and whether it must be an organisation's
-    described: set[int] = set()  # the starts an organisation noun introduces ("start-up Quillstone")
-    verbs: dict[int, Cue] = {}
-    for cue in after:
-        pos = cue.end
-        while pos < len(reading.text) and reading.text[pos] == " ":
-            pos += 1
-        description = intro.match(reading.text, pos) if intro is not None else None
-        if description is None and lexicon.role_intro is not None and cue.kinds & _JOINING:
-            description = lexicon.role_intro.match(reading.text, pos)
-        if description:
-            described.add(description.end())
-            verbs[description.end()] = cue
-        starts.append((description.end() if description else pos, bool(description) or "found" in cue.kinds))
-    if named is not None and reading.events:
-        for m in named.finditer(reading.text):
-            starts.append((m.end(), True))
-            described.add(m.end())
-    added = _possessors_of_hires(reading, finder, not_name)
-    for pos, named_here in starts:
-        known = next((o for o in [*reading.orgs, *added] if o.start <= pos < o.end + 2), None)
-        if known is not None:
-            if pos in verbs and known.start == pos:
-                reading.introduced[pos] = verbs[pos]  # "to become a professor at ETH Zurich"
-            continue
-        if not named_here and any(n.start == pos for n in reading.names):
-            continue
-        guess = finder.guess_after(reading.text, pos)
-        if guess is None or len(guess.surface) < 3 or all(w in not_name for w in guess.surface.split()):
-            continue  # "moving back to Japan": a place, not an employer
-        if "-" in guess.surface or (reading.text.startswith(("'s", "'"), guess.end) and pos not in described):
-            continue  # "Musk's xAI": the organisation is what follows; "start-up Quillstone's founders" is one
-        added.append(guess)
-        if pos in verbs:
-            reading.introduced[guess.start] = verbs[pos]
-    if added:
-        reading.orgs = sorted([*reading.orgs, *added], key=lambda o: o.start)
-        reading.names = [n for n in reading.names if not any(g.start < n.end and n.start < g.end for g in added)]
-
-
-_POSSESSOR = re.compile(r"\s*([A-Z][\w&.\-]*(?: [A-Z][\w&.\-]*){0,2})(['\u2019]s)? ")
-
-
-def _possessors_of_hires(reading: Reading, finder: OrgFinder, not_name: frozenset[str]) -> list[OrgSpan]:
-    """"Anthropic hires JPMorgan's Elaine Whitford", "will hire Quillstone co-founders A and B": the
-    hired people's employer, named before them (and their titles)."""
-    out = []
-    for cue in reading.cues:
-        if not cue.kinds & _HIRING:
-            continue
-        m = _POSSESSOR.match(reading.text, cue.end)
-        if m is None:
-            continue
-        at = m.end()
-        if m.group(2) is None:  # no possessive: titles must stand between the organisation and the name
-            titles = [c for c in reading.cues if c.start >= at and c.kinds & {"role", "group"}]
-            while titles and titles[0].start <= at + 1:
-                at = titles.pop(0).end + 1
-            if at == m.end():
-                continue
-        if not any(n.start == at for n in reading.names):
-            continue
-        start, end = m.span(1)
-        if any(o.start < end and start < o.end for o in reading.orgs) or all(w in not_name for w in m.group(1).split()):
-            continue
-        out.append(finder.unknown(start, end, m.group(1)))
-    return out
-
-
-_QUOTED = re.compile(r"[「『“‘'\"]([^「」『』“”‘’'\"]{2,20})[」』”’'\"]")
-
-
-def _quoted_new_orgs(reading: Reading, finder: OrgFinder) -> None:
-    """"创办AI初创公司「深象智能」", "스타트업 '루멘랩스'를 창업": a quoted name next to a founding verb."""
-    found = [c for c in reading.cues if "found" in c.kinds]
-    if not found:
-        return
-    added = []
-    for m in _QUOTED.finditer(reading.text):
-        start, end = m.span(1)
-        if any(o.start < end and start < o.end for o in reading.orgs):
-            continue
-        verb = next((c for c in reversed(found) if 0 <= start - c.end <= 12), None)
-        if verb is not None or any(0 <= c.start - end <= 4 for c in found):
-            added.append(finder.unknown(start, end, m.group(1)))
-            if verb is not None:  # "创立AI Agent公司「灵枢智能」": the verb stands a description away
-                reading.introduced[start] = verb
-    if added:
-        reading.orgs = sorted([*reading.orgs, *added], key=lambda o: o.start)
-        reading.names = [n for n in reading.names if not any(g.start < n.end and n.start < g.end for g in added)]
-
-
-def _title_case(text: str) -> bool:
-    words = [w for w in text.split() if w[:1].isalpha()]
-    return len(words) >= 4 and sum(1 for w in words if w[:1].isupper()) / len(words) >= 0.6
 
 
 def _window(lang: str) -> int:
@@ -290,7 +172,7 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
     width = _window(reading.lang)
     # "to" marks the side joined once a leave or a join came first: "leaves A for B", and "wechselt nach
     # Informationen des Handelsblatts zu SAP".
-    first_move = min((c.start for c in cues if c.kinds & _LEAVES or c.kinds & _JOINING), default=None)
+    first_move = min((c.start for c in cues if c.kinds & _LEAVES or c.kinds & JOIN_KINDS), default=None)
     labels = []
     for i, org in enumerate(orgs):
         lo = max(orgs[i - 1].end if i else 0, org.start - width)
@@ -337,7 +219,7 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
 def _announcer_joined(reading: Reading, labels: list[Label]) -> list[Label]:
     """"Skild AI said Tuesday that X, a professor at Stanford, will join as chief scientist": a join with
     no organisation of its own joins the one that announces it."""
-    join = next((c for c in reading.cues if c.kinds & _JOINING), None)
+    join = next((c for c in reading.cues if c.kinds & JOIN_KINDS), None)
     out = [Label(lb.span, AFF, 1.0) if lb.side == SAY else lb for lb in labels]
     if join is None:
         return out
@@ -402,7 +284,7 @@ def _participle_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, f
 def _side_before(before: list[Cue], first_move: int | None) -> tuple[str, float] | None:
     for cue in reversed(before):
         k = cue.kinds
-        if "leave" in k and not k & _JOINING:  # "left to become CTO at X": X is joined
+        if "leave" in k and not k & JOIN_KINDS:  # "left to become CTO at X": X is joined
             return (FROM, 3.0)
         if "return" in k or "join" in k:
             return (TO, 3.0)
@@ -438,8 +320,6 @@ def _side_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] 
 
 _BREAKS = (",", ";", "，", "；", "、")
 _SPEAKING = frozenset({"speech", "confirm"})
-_HIRING = frozenset({"hire", "appoint"})
-_JOINING = frozenset({"join", "return"})
 
 
 def _first_org_hires(text: str, org: OrgSpan, cues: list[Cue]) -> bool:
@@ -450,10 +330,10 @@ def _first_org_hires(text: str, org: OrgSpan, cues: list[Cue]) -> bool:
     rest = text[org.end : org.end + 2]
     if not (rest.startswith(_SUBJECT_PARTICLE) or (org.start == 0 and rest[:1] in ("、", ",", "，"))):
         return False
-    if rest.startswith(_SUBJECT_PARTICLE) and any(c.kinds & _JOINING for c in cues if c.start > org.end) \
+    if rest.startswith(_SUBJECT_PARTICLE) and any(c.kinds & JOIN_KINDS for c in cues if c.start > org.end) \
             and not any(c.kinds & _LEAVES for c in cues):
         return True  # "SB Intuitionsは、…氏が…に就任した": the company speaks of who joined it
-    return any(c.kinds & _HIRING for c in cues if c.start > org.end)
+    return any(c.kinds & HIRE_KINDS for c in cues if c.start > org.end)
 
 
 _OWNER_OF = ("子会社", "系", "傘下", "자회사", "계열", "旗下", "子公司", "의 자회사")
