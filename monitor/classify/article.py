@@ -158,6 +158,17 @@ class ArticleState:
             if person_keys_ & keys:
                 self.keys[key] = person_keys_ | keys
                 return self.people[key]
+        if name.script == "latin":
+            words = name.text.split()
+            for key, known in self.people.items():
+                if known.script != "latin" or known.name is None or len(words) < 2:
+                    continue
+                other = known.name.split()
+                shorter, longer = sorted((words, other), key=len)
+                if longer[: len(shorter)] == shorter:  # "Marta Ibarrola" and "Marta Ibarrola Quintana": one person
+                    known.name = " ".join(longer)
+                    self.keys[key] = self.keys[key] | keys
+                    return known
         person = Person(name.text, name.script, name.nickname, order=len(self.people))
         self.people[name.text] = person
         self.keys[name.text] = keys

@@ -167,7 +167,8 @@ _KO_TITLE = re.compile(
     r"|상무|전무|개발자|엔지니어|디렉터|고문|CFO|COO|CPO|CSO)"
     r"(?:[은는이가을를의]|\s|,|$)"
 )
-_KO_NOT = {"대통령", "연구원", "이사회", "부사장", "사장단", "관계자", "전문가", "수석은", "정부가", "기업들"}
+_KO_NOT = {"대통령", "연구원", "이사회", "부사장", "사장단", "관계자", "전문가", "수석은", "정부가", "기업들",
+           "이끌던", "이끌고", "이끌어", "이끄는", "이끌며", "주도한", "주도해", "총괄한", "담당한", "전담한"}
 
 
 def _ja_names(sentence: str) -> list[Name]:
@@ -252,6 +253,7 @@ def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozense
             not inside_org
             and not word.endswith("-based")
             and word not in not_name
+            and ("-" not in word or word.rsplit("-", 1)[1] not in not_name)  # "Computer-Vision-Forscherin"
             and word.rstrip(".") not in not_name
             and (_is_cap(word) or (run and word.casefold() in _PARTICLES))
         )
