@@ -247,8 +247,10 @@ class ArticleState:
             self._role(self._person(name), name, reading, names)
         self._successions(reading, names)
         self._cofounders(reading, names)
-        if names:
-            self.last = self._person(names[-1])
+        # "she had left Mira Murati's Thinking Machines Lab. She will rejoin...": "she" is not the owner.
+        pointable = [n for n in names if reading.text[n.end : n.end + 2] not in ("'s", "的")]
+        if pointable:
+            self.last = self._person(pointable[-1])
 
     def _cofounders(self, reading: Reading, names: list[Name]) -> None:
         """People named as someone's co-founders share that person's move.
