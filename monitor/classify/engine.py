@@ -98,7 +98,7 @@ class RuleEngine:
             readings.append(reading)
         if article.published is not None:
             for reading in readings[1 if title else 0 :]:
-                _past_join_as_background(reading, article.published.year)
+                _past_moves_as_background(reading, article.published.year)
         if not any(r.events - {"found"} for r in readings):
             return Classification(article.id, lang, False, ())
         state = ArticleState(readings, bool(title), lexicon)
@@ -118,25 +118,24 @@ def _worth_reading(cues: list[Cue], following: list[Cue]) -> bool:
 
 
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
-_JOINS = frozenset({"join", "return", "hire", "appoint"})
 _BREAKS = (",", ";", "，", "；", "。")
 
 
-def _past_join_as_background(reading: Reading, year: int) -> None:
-    """"周启明2021年加入字节", "Fedus joined OpenAI in 2022": a join in an earlier year is where the person was.
+def _past_moves_as_background(reading: Reading, year: int) -> None:
+    """"周启明2021年加入字节", "Achterberg left IBM in 1994 to join Edinburgh": a move in an earlier year
+    is the person's history, not the news.
 
-    Only in a sentence that tells nothing else (no leaving, founding or
-    losing), which is a line of someone's history, not the news.
+    Only when every move the sentence tells has an earlier year in its clause.
     """
-    if not reading.events & _JOINS or reading.events - _JOINS:
+    if not reading.events:
         return
     text = reading.text
     for cue in reading.cues:
-        if cue.kinds & _JOINS:
+        if cue.kinds & reading.events:
             start = max(text.rfind(p, 0, cue.start) for p in _BREAKS) + 1
             ends = [e for e in (text.find(p, cue.end) for p in _BREAKS) if e >= 0]
             clause = text[start : min(ends, default=len(text))]
             if not any(int(y) < year for y in _YEAR.findall(clause)):
-                return  # "..., who joined Cohere in 2023, is returning to Google": that one is news
+                return  # "..., who joined Cohere in 2023, is returning to Google": the return is news
     reading.events = frozenset()
     reading.labels = [Label(lb.span, BG, 2.0) if lb.side == TO else lb for lb in reading.labels]
