@@ -155,7 +155,8 @@ def _after_ok(sentence: str, end: int) -> bool:
 # ── Japanese and Korean ──────────────────────────────────────────────────────
 
 _JA_NAME = re.compile(
-    r"((?!々)[\u4e00-\u9fff々]{2,6}|[\u30a0-\u30ff]{2,12}(?:[・＝][\u30a0-\u30ff]{2,12})+)(?:氏|さん|教授|博士)"
+    r"((?!々)[\u4e00-\u9fff々]{2,6}?|[\u30a0-\u30ff]{2,12}(?:[・＝][\u30a0-\u30ff]{2,12})+)"
+    r"(?:氏|さん|准教授|特任教授|名誉教授|教授|博士)"
 )
 _KO_SURNAMES = set(
     "김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염"
@@ -208,11 +209,17 @@ _ORG_HEADS = frozenset({"Team", "Lab", "Labs", "Group", "Inc", "Inc.", "Institut
                         "Systems", "Robotics", "Corp", "Corp.", "Ltd", "Ltd.", "LLC", "GmbH", "AG", "SA", "SAS"})
 
 
+# German writes titles as one capitalised word before a name: "Forschungschef", "KI-Leiterin".
+_DE_TITLES = ("chef", "chefin", "leiter", "leiterin", "forscher", "forscherin", "gründer", "gründerin",
+              "direktor", "direktorin", "managerin", "vorständin", "expertin", "professorin")
+
+
 def _is_cap(word: str) -> bool:
     return (word[:1].isupper() and not word.isupper()) or (len(word) == 2 and word[1] == "." and word[0].isupper())
 
 
-def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozenset[str]) -> list[Name]:
+def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozenset[str],
+                 lang: str = "") -> list[Name]:
     out: list[Name] = []
     run: list[tuple[int, int, str]] = []
     nick: str | None = None
@@ -254,6 +261,7 @@ def _latin_names(sentence: str, taken: list[tuple[int, int]], not_name: frozense
             and not word.endswith("-based")
             and word not in not_name
             and ("-" not in word or word.rsplit("-", 1)[1] not in not_name)  # "Computer-Vision-Forscherin"
+            and not (lang == "de" and word.casefold().endswith(_DE_TITLES))  # "Forschungschef Jonas Kettler"
             and word.rstrip(".") not in not_name
             and (_is_cap(word) or (run and word.casefold() in _PARTICLES))
         )
@@ -282,7 +290,7 @@ def find_names(sentence: str, script_langs: str, taken: list[tuple[int, int]],
                not_name: frozenset[str] = frozenset()) -> list[Name]:
     """Names in a sentence; ``taken`` are spans already known to be organisations."""
     # A Latin name takes two capitalised words: none after the first letter, no name.
-    names = [] if sentence[1:].islower() else _latin_names(sentence, taken, not_name)
+    names = [] if sentence[1:].islower() else _latin_names(sentence, taken, not_name, script_langs)
     if script_langs in ("zh", "ja", "ko") or _ANY_HAN.search(sentence):
         names_taken = taken + [(n.start, n.end) for n in names]
         if script_langs == "ja":
