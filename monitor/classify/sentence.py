@@ -309,8 +309,8 @@ def _side_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] 
     for cue in after:
         k = cue.kinds
         between = text[org.end : cue.start]
-        if ("hire" in k or "appoint" in k) and (len(between) <= 20 or (len(between) <= 40 and "," not in between)):
-            return (TO, 3.0)  # "Meta hires", "OpenAI is in advanced talks to hire"
+        if ("hire" in k or "appoint" in k) and "," not in between and len(between) <= 40:
+            return (TO, 3.0)  # "Meta hires", "OpenAI is in advanced talks to hire"; not "deal with X, hires"
         if "lose" in k and len(between) <= 25:
             return (FROM, 3.0)
         if k & _ENDS_AFTER:
