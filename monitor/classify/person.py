@@ -206,7 +206,7 @@ def _gapped(name: Name, reading: Reading, names: list[Name]) -> set[str]:
 
 
 _COORD = re.compile(
-    r"\s*(?:,\s*and|,|and|et|dan|und|y|e|、|和|与|與|及|과|와|및)?\s*(?:[a-z][\w\-]*\s+){0,4}"
+    r"\s*(?:,\s*and|,|and|et|dan|und|y|e|、|和|与|與|及|과|와|및|·|・)?\s*(?:[a-z][\w\-]*\s+){0,4}"
 )
 
 
