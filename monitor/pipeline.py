@@ -281,13 +281,11 @@ async def _record_unchanged(rt: Runtime, url: str, generation: int, feed: FeedSt
                             interval, fetched.max_age, 0)
         return PollOutcome(feed.url, fetched.status, next_poll=when)
     when = next_poll(now, interval, max_age=fetched.max_age)
-    rt.bookkeeping.submit(partial(feeds_db.record_fetched, rt.store, feed.id, status=fetched.status,
-                                  etag=fetched.etag, last_modified=fetched.last_modified, body_hash=body_hash,
-                                  now=now, next_poll=when))
+    fields = feeds_db.Fetched(status=fetched.status, etag=fetched.etag, last_modified=fetched.last_modified,
+                              body_hash=body_hash, now=now, next_poll=when)
+    rt.bookkeeping.submit(partial(feeds_db.record_fetched, rt.store, feed.id, **fields))
     if not fetched.permanent_url:
-        rt.quiet_feeds.keep(url, feeds_db.after_fetched(
-            feed, status=fetched.status, etag=fetched.etag, last_modified=fetched.last_modified,
-            body_hash=body_hash, now=now, next_poll=when), generation)
+        rt.quiet_feeds.keep(url, feeds_db.after_fetched(feed, **fields), generation)
     return PollOutcome(feed.url, fetched.status, next_poll=when)
 
 

@@ -88,13 +88,15 @@ def unclassified(store: Store, limit: int = 1000) -> list[StoredEntry]:
 
 
 def mark_classified(store: Store, entry_id: int, lang: str) -> None:
-    store.execute("UPDATE entries SET classified = 1, lang = ? WHERE id = ?", (lang, entry_id))
+    store.execute(_MARK_CLASSIFIED, (lang, entry_id))
 
 
 def mark_many_classified(store: Store, entries: Sequence[tuple[int, str]]) -> None:
     """``mark_classified`` for many (entry id, language) pairs in one statement: most entries tell no move."""
-    store.executemany("UPDATE entries SET classified = 1, lang = ? WHERE id = ?",
-                      [(lang, entry_id) for entry_id, lang in entries])
+    store.executemany(_MARK_CLASSIFIED, [(lang, entry_id) for entry_id, lang in entries])
+
+
+_MARK_CLASSIFIED = "UPDATE entries SET classified = 1, lang = ? WHERE id = ?"
 
 
 def feed_name_of(store: Store, entry_id: int) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypedDict
 
 from storage.db import Store, from_iso, iso
 
@@ -114,6 +115,17 @@ def record_fetched(
         "WHERE id = ?",
         (status, etag, last_modified, body_hash, stamp, iso(next_poll), new_entries, new_entries, stamp, feed_id),
     )
+
+
+class Fetched(TypedDict):
+    """What a poll that stored no entry writes to its feed's row (``record_fetched``, ``after_fetched``)."""
+
+    status: int
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    now: datetime
+    next_poll: datetime
 
 
 def after_fetched(feed: FeedState, *, status: int, etag: str | None, last_modified: str | None,

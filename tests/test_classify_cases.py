@@ -66,3 +66,26 @@ def test_case(case: dict[str, Any]) -> None:
     for want, status in zip(expected, case.get("statuses", []), strict=False):
         move = next(m for m in result.moves if _matches(want, m))
         assert move.status == status, (want, move.status, move.evidence)
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("at least 11 researchers left", 11), ("In 2024, two researchers left", 2), ("about a dozen engineers", 12),
+    ("另有约十名工程师同行", 10), ("楽天のAI研究部門から十数人", 10), ("数十名研究员", 20),
+    ("연구원 10명이 이직했다", 10),
+])
+def test_a_group_is_counted_from_its_head_count_never_from_a_year(text: str, count: int) -> None:
+    from monitor.classify.article import _count
+
+    assert _count(text) == count
+
+
+def test_a_company_before_a_comma_is_not_the_one_hiring() -> None:
+    """"... deal with voice startup Cadenza, hires its CEO": Google hires; no move goes to Cadenza."""
+    title = "Google strikes licensing deal with voice startup Cadenza, hires its CEO"
+    result = classify(Article(id="hirer", title=title,
+                              summary="Google will license technology from Cadenza Voice and bring on its chief "
+                                      "executive, Sofia Alvarado, chief technology officer Ben Adeyemi and about 20 "
+                                      "of the startup's researchers, who will join Google DeepMind. The remaining "
+                                      "Cadenza team will keep serving customers under interim CEO Laura Kim, the "
+                                      "company said."))
+    assert not any(m.to_org and m.to_org.startswith("Cadenza") for m in result.moves), _describe(result.moves)

@@ -14,7 +14,7 @@ from monitor.classify.article import ArticleState
 from monitor.classify.decide import moves
 from monitor.classify.lexicon import EVENT_KINDS, MOVE_KINDS, Cue, Lexicon
 from monitor.classify.orgs import OrgFinder, OrgSpan
-from monitor.classify.sentence import BG, TO, Label, Reading, read_sentence
+from monitor.classify.sentence import BG, CLAUSE_BREAKS, TO, Label, Reading, read_sentence
 from monitor.classify.text import clean, detect_language, sentences
 from monitor.records import Article, Classification
 
@@ -118,7 +118,6 @@ def _worth_reading(cues: list[Cue], following: list[Cue]) -> bool:
 
 
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20\d\d)(?!\d)")
-_BREAKS = (",", ";", "，", "；", "。")
 
 
 def _past_moves_as_background(reading: Reading, year: int) -> None:
@@ -132,8 +131,8 @@ def _past_moves_as_background(reading: Reading, year: int) -> None:
     text = reading.text
     for cue in reading.cues:
         if cue.kinds & reading.events:
-            start = max(text.rfind(p, 0, cue.start) for p in _BREAKS) + 1
-            ends = [e for e in (text.find(p, cue.end) for p in _BREAKS) if e >= 0]
+            start = max(text.rfind(p, 0, cue.start) for p in CLAUSE_BREAKS) + 1
+            ends = [e for e in (text.find(p, cue.end) for p in CLAUSE_BREAKS) if e >= 0]
             clause = text[start : min(ends, default=len(text))]
             if not any(int(y) < year for y in _YEAR.findall(clause)):
                 return  # "..., who joined Cohere in 2023, is returning to Google": the return is news

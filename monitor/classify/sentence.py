@@ -178,9 +178,9 @@ def _label(reading: Reading, lexicon: Lexicon) -> list[Label]:
         lo = max(orgs[i - 1].end if i else 0, org.start - width)
         hi = min(orgs[i + 1].start if i + 1 < len(orgs) else len(text), org.end + width)
         before = [c for c in cues if lo <= c.start and c.end <= org.start]
-        if before and any(p in text[before[0].end : org.start] for p in _BREAKS):
+        if before and any(p in text[before[0].end : org.start] for p in CLAUSE_BREAKS):
             # A verb across a clause break governs something else: "拟离职，正与阶跃星辰洽谈".
-            cut = max(text.rfind(p, lo, org.start) for p in _BREAKS)
+            cut = max(text.rfind(p, lo, org.start) for p in CLAUSE_BREAKS)
             before = [c for c in before if c.start > cut]
         after = [c for c in cues if org.end <= c.start and c.end <= hi]
         side: tuple[str, float] | None = None
@@ -318,7 +318,7 @@ def _side_after(text: str, org: OrgSpan, after: list[Cue]) -> tuple[str, float] 
     return None
 
 
-_BREAKS = (",", ";", "，", "；", "、")
+CLAUSE_BREAKS = (",", ";", "，", "；", "、")  # what ends a clause inside a sentence
 _SPEAKING = frozenset({"speech", "confirm"})
 
 
