@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,22 @@ def one_feed(url: str, db: Path, name: str | None = None) -> Settings:
     return Settings.model_validate({"storage": {"path": str(db)},
                                     "polling": {"interval": "1m", "allow_private": ["127.0.0.1"]},
                                     "feeds": [{"url": url, "name": name}]})
+
+
+@pytest.fixture
+def lab_feed(tmp_path: Path, feed_server: FeedServer) -> tuple[str, Path, Settings]:
+    """One feed served on 127.0.0.1 (an RSS file with one entry), its database and its settings."""
+    url = feed_server.serve("/lab.xml", RSS)
+    db = tmp_path / "tw.db"
+    return url, db, one_feed(url, db)
+
+
+@asynccontextmanager
+async def synced(settings: Settings) -> AsyncIterator[Any]:
+    """The test harness on ``settings``, its feeds already in the database."""
+    async with harness(settings) as h:
+        await h.rt.run(sync_feeds, h.rt)
+        yield h
 
 
 def durable_status(db: Path, url: str) -> int | None:
@@ -143,15 +161,12 @@ def test_a_cancelled_waiter_does_not_lose_a_slot() -> None:
 
 
 def test_a_304_poll_returns_before_its_bookkeeping_is_durable_and_it_becomes_durable_soon(
-    tmp_path: Path, feed_server: FeedServer
+    lab_feed: tuple[str, Path, Settings]
 ) -> None:
-    url = feed_server.serve("/lab.xml", RSS)
-    db = tmp_path / "tw.db"
-    settings = one_feed(url, db)
+    url, db, settings = lab_feed
 
     async def scenario() -> None:
-        async with harness(settings) as h:
-            await h.rt.run(sync_feeds, h.rt)
+        async with synced(settings) as h:
             first = await poll_feed(h.rt, url)
             assert (first.status, first.new_entries) == (200, 1)
             assert durable_status(db, url) == 200, "a poll that stores entries commits at once"
@@ -174,14 +189,12 @@ def _feed_reads(store: Any) -> list[str]:
 
 
 def test_a_feed_answering_304_again_and_again_is_polled_without_reading_its_row(
-    tmp_path: Path, feed_server: FeedServer
+    lab_feed: tuple[str, Path, Settings], feed_server: FeedServer
 ) -> None:
-    url = feed_server.serve("/lab.xml", RSS)
-    settings = one_feed(url, tmp_path / "tw.db")
+    url, _, settings = lab_feed
 
     async def scenario() -> None:
-        async with harness(settings) as h:
-            await h.rt.run(sync_feeds, h.rt)
+        async with synced(settings) as h:
             reads = _feed_reads(h.rt.store)
             assert (await poll_feed(h.rt, url)).status == 200
             assert (await poll_feed(h.rt, url)).status == 304
@@ -199,15 +212,12 @@ def test_a_feed_answering_304_again_and_again_is_polled_without_reading_its_row(
 
 
 def test_bookkeeping_still_gathered_when_the_runtime_closes_is_durable(
-    tmp_path: Path, feed_server: FeedServer
+    lab_feed: tuple[str, Path, Settings]
 ) -> None:
-    url = feed_server.serve("/lab.xml", RSS)
-    db = tmp_path / "tw.db"
-    settings = one_feed(url, db)
+    url, db, settings = lab_feed
 
     async def scenario() -> None:
-        async with harness(settings) as h:
-            await h.rt.run(sync_feeds, h.rt)
+        async with synced(settings) as h:
             assert (await poll_feed(h.rt, url)).status == 200
             assert (await poll_feed(h.rt, url)).status == 304
             assert durable_status(db, url) == 200, "the 304 is only gathered so far"
@@ -229,8 +239,7 @@ def test_a_new_etag_on_a_304_an_error_or_a_config_change_are_seen_by_the_next_po
     settings = one_feed(url, tmp_path / "tw.db", name="Lab")
 
     async def scenario() -> None:
-        async with harness(settings) as h:
-            await h.rt.run(sync_feeds, h.rt)
+        async with synced(settings) as h:
             statuses = [(await poll_feed(h.rt, url)).status for _ in range(5)]
             assert statuses == [200, 304, 304, 503, 304]
             sent = [seen.headers.get("If-None-Match") for seen in feed_server.requests_to("/lab.xml")]
